@@ -1,0 +1,2 @@
+//! The `linewall` command.
+fn main() {}

@@ -1,0 +1,6 @@
+//! Built-in detectors: contact.
+
+use crate::detect::BuiltinDetector;
+
+/// The contact detectors.
+pub const DETECTORS: &[BuiltinDetector] = &[];

@@ -1,0 +1,6 @@
+//! Built-in detectors: crypto.
+
+use crate::detect::BuiltinDetector;
+
+/// The crypto detectors.
+pub const DETECTORS: &[BuiltinDetector] = &[];

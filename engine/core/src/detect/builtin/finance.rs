@@ -1,0 +1,6 @@
+//! Built-in detectors: finance.
+
+use crate::detect::BuiltinDetector;
+
+/// The finance detectors.
+pub const DETECTORS: &[BuiltinDetector] = &[];

@@ -1,0 +1,6 @@
+//! Built-in detectors: national.
+
+use crate::detect::BuiltinDetector;
+
+/// The national detectors.
+pub const DETECTORS: &[BuiltinDetector] = &[];

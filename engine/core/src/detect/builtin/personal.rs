@@ -1,0 +1,6 @@
+//! Built-in detectors: personal.
+
+use crate::detect::BuiltinDetector;
+
+/// The personal detectors.
+pub const DETECTORS: &[BuiltinDetector] = &[];

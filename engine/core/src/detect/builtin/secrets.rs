@@ -1,0 +1,6 @@
+//! Built-in detectors: secrets.
+
+use crate::detect::BuiltinDetector;
+
+/// The secrets detectors.
+pub const DETECTORS: &[BuiltinDetector] = &[];

@@ -1,0 +1,81 @@
+//! Context words: keywords near a match raise its confidence, or are required.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+use super::{Candidate, Confidence};
+
+/// How context words affect one detector's candidates.
+#[derive(Debug, Clone, Copy)]
+pub struct ContextRule {
+    /// Bytes before the start or after the end of a match that a keyword may be.
+    pub window: usize,
+    /// Drop candidates with no keyword in the window.
+    pub requires: bool,
+    /// Confidence given to a candidate with a keyword in the window.
+    pub boosted: Confidence,
+}
+
+impl ContextRule {
+    /// Applies the rule to `c` given the byte spans of this detector's keyword
+    /// occurrences in the same text (sorted by start). Returns false to drop it.
+    pub fn apply(&self, c: &mut Candidate, hits: &[(usize, usize)]) -> bool {
+        let lo = c.start.saturating_sub(self.window);
+        let hi = c.end.saturating_add(self.window);
+        // A keyword inside the match itself (e.g. `password=` in a password assignment)
+        // counts too.
+        let near = hits.iter().any(|&(s, e)| e >= lo && s <= hi);
+        if near {
+            c.confidence = c.confidence.max(self.boosted);
+            true
+        } else {
+            !self.requires
+        }
+    }
+}
+
+/// Finds whole-word, ASCII case-insensitive occurrences of a list of keywords.
+#[derive(Debug, Clone)]
+pub struct KeywordMatcher {
+    ac: Option<AhoCorasick>,
+}
+
+impl KeywordMatcher {
+    /// Builds a matcher over `keywords`.
+    pub fn new<I, S>(keywords: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<[u8]>,
+    {
+        let words: Vec<S> = keywords.into_iter().collect();
+        if words.is_empty() {
+            return Self { ac: None };
+        }
+        let ac = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&words)
+            .ok();
+        Self { ac }
+    }
+
+    /// Calls `f(pattern_index, start, end)` for every whole-word occurrence in `text`.
+    pub fn for_each(&self, text: &str, mut f: impl FnMut(usize, usize, usize)) {
+        let Some(ac) = &self.ac else { return };
+        let bytes = text.as_bytes();
+        for m in ac.find_iter(bytes) {
+            if is_word_boundary(bytes, m.start(), m.end()) {
+                f(m.pattern().as_usize(), m.start(), m.end());
+            }
+        }
+    }
+}
+
+/// True when `[start, end)` neither starts nor ends inside a word.
+pub fn is_word_boundary(bytes: &[u8], start: usize, end: usize) -> bool {
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+    let first_is_word = bytes.get(start).is_some_and(|&b| word(b));
+    let last_is_word = end > 0 && bytes.get(end - 1).is_some_and(|&b| word(b));
+    let before_ok = start == 0 || !first_is_word || !word(bytes[start - 1]);
+    let after_ok = end >= bytes.len() || !last_is_word || !word(bytes[end]);
+    before_ok && after_ok
+}

@@ -1,0 +1,108 @@
+//! Detectors: the interface every detector implements (built-in, policy-local, plugin),
+//! and the registry of built-in detectors.
+//!
+//! A detector sees the *normalized* text of one field (see [`crate::normalize`]) and
+//! reports candidate spans in byte offsets of that text. Context words, confidence
+//! boosting, exclusions and mapping back to original offsets are the engine's job, so
+//! that every detector gets them the same way.
+
+pub mod builtin;
+pub mod context;
+pub mod validators;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// How sure a detector is about a match. Ordered: `Low < Medium < High`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    /// Format matches, nothing else supports it.
+    #[default]
+    Low,
+    /// Format and checksum (or strong format) match.
+    Medium,
+    /// Checksum and context, or an unmistakable format.
+    High,
+}
+
+impl Confidence {
+    /// The level's name as written in policies.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+        }
+    }
+}
+
+/// A span a detector reports, in byte offsets of the normalized text it was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Candidate {
+    /// Start byte (inclusive), on a char boundary.
+    pub start: usize,
+    /// End byte (exclusive), on a char boundary.
+    pub end: usize,
+    /// The detector's own confidence before context words are considered.
+    pub confidence: Confidence,
+}
+
+/// A cheap test that tells whether a detector can possibly match a text, so that the
+/// engine skips it otherwise. It must never be false when the detector would match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// Always run.
+    Always,
+    /// Run only if the text holds at least this many ASCII digits.
+    MinDigits(usize),
+    /// Run only if the text holds one of these bytes.
+    AnyByte(&'static [u8]),
+    /// Run only if the text holds one of these literals (ASCII case-insensitive).
+    AnyLiteral(&'static [&'static str]),
+    /// Run only if one of the detector's context keywords occurs in the text.
+    Keywords,
+}
+
+/// The matching logic of a detector.
+pub trait Detector: Send + Sync {
+    /// Appends the candidate matches found in `text` (normalized) to `out`.
+    fn find(&self, text: &str, out: &mut Vec<Candidate>);
+}
+
+/// Everything the engine needs to know about one built-in detector.
+pub struct BuiltinDetector {
+    /// Contract id (SPEC §5), e.g. `credit_card`.
+    pub id: &'static str,
+    /// One line for `linewall` output and docs.
+    pub description: &'static str,
+    /// Cheap pre-check.
+    pub gate: Gate,
+    /// Context words (lower-case) that raise confidence when near a match.
+    pub keywords: &'static [&'static str],
+    /// How many characters before or after a match a keyword may be.
+    pub keyword_window: usize,
+    /// If true, a match with no keyword in the window is dropped.
+    pub requires_keywords: bool,
+    /// Confidence when a keyword is in the window (never lowers the detector's own).
+    pub confidence_with_keywords: Confidence,
+    /// Texts that must produce at least one finding (run by the test suite and `linewall test`).
+    pub examples: &'static [&'static str],
+    /// Texts that must produce no finding.
+    pub negative_examples: &'static [&'static str],
+    /// Builds the matcher (compiles its regexes); called once per process.
+    pub build: fn() -> Box<dyn Detector>,
+}

@@ -1,0 +1,1 @@
+//! Evaluation of one message against a compiled policy set.

@@ -1,0 +1,77 @@
+//! The interface between the engine and a detector plugin host.
+//!
+//! The engine does not depend on a WASM runtime: a host (such as `linewall-plugin-host`)
+//! implements [`PluginLoader`] and is passed in [`crate::LoadOptions`]. A policy that
+//! declares a `plugin:` detector without a loader is a load error.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::detect::Confidence;
+use crate::message::{Channel, Direction};
+
+/// What a policy says about one plugin detector.
+#[derive(Debug, Clone)]
+pub struct PluginSpec<'a> {
+    /// The policy-local detector id the plugin's findings are reported under.
+    pub detector_id: &'a str,
+    /// The module file, resolved relative to the policy file.
+    pub module: &'a Path,
+    /// Expected hex SHA-256 of the module, if pinned.
+    pub sha256: Option<&'a str>,
+    /// The policy's `config` block, as JSON.
+    pub config: &'a serde_json::Value,
+    /// Wall-clock budget per call.
+    pub timeout_ms: u64,
+}
+
+/// The part of a message a plugin sees for one field.
+#[derive(Debug, Clone, Copy)]
+pub struct PluginInput<'a> {
+    /// Normalized text of the field (see [`crate::normalize`]).
+    pub text: &'a str,
+    /// Field path, e.g. `text`.
+    pub field: &'a str,
+    /// Channel of the message.
+    pub channel: Channel,
+    /// Direction of the message.
+    pub direction: Direction,
+    /// Caller attributes of the message.
+    pub attributes: &'a BTreeMap<String, String>,
+}
+
+/// One span a plugin reported, already checked by the host.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PluginFinding {
+    /// Start byte in [`PluginInput::text`], on a char boundary.
+    pub start: usize,
+    /// End byte (exclusive), on a char boundary.
+    pub end: usize,
+    /// Confidence.
+    pub confidence: Confidence,
+}
+
+/// Why a plugin call failed. The message never holds message content.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind}: {message}")]
+pub struct PluginError {
+    /// Category, for metrics and the verdict (`trap`, `out_of_fuel`, `timeout`,
+    /// `memory`, `invalid_output`, `plugin_error`, `circuit_open`).
+    pub kind: &'static str,
+    /// Detail for operators.
+    pub message: String,
+}
+
+/// A loaded plugin detector, callable from any thread.
+pub trait PluginDetector: Send + Sync {
+    /// Runs the plugin over one field.
+    fn detect(&self, input: &PluginInput<'_>) -> Result<Vec<PluginFinding>, PluginError>;
+}
+
+/// Loads plugin detectors when a policy set is compiled.
+pub trait PluginLoader: Send + Sync {
+    /// Loads (compiles, pins, initializes) one plugin; the error is shown to the
+    /// policy author as a load error.
+    fn load(&self, spec: &PluginSpec<'_>) -> Result<Arc<dyn PluginDetector>, String>;
+}
