@@ -1,0 +1,209 @@
+//! Redaction of spans in a field (SPEC §3, §9): mask, label, remove, keyed hash.
+
+use hmac::{Hmac, Mac};
+
+use crate::policy::model::{RedactSpec, RedactStyle};
+
+/// One span to redact in a field, in original byte offsets.
+#[derive(Debug, Clone)]
+pub struct RedactSpan<'a> {
+    /// Start byte.
+    pub start: usize,
+    /// End byte (exclusive).
+    pub end: usize,
+    /// How to redact it.
+    pub spec: &'a RedactSpec,
+    /// Detector id, for the `label` style.
+    pub detector: &'a str,
+}
+
+/// GSM-7 basic characters usable as a mask on SMS without flipping the message to UCS-2.
+fn is_gsm7_mask(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || matches!(c, '*' | '#' | '-' | '.' | '_' | '+' | '=' | '/' | '?' | '!')
+}
+
+/// Rewrites `text` with `spans` redacted. Overlapping or touching spans are merged; a
+/// merged span takes the style of the span that starts first (the longest on a tie).
+pub fn apply(text: &str, spans: &mut [RedactSpan<'_>], key: &[u8; 32], sms: bool) -> String {
+    spans.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+    let mut out = String::with_capacity(text.len());
+    let mut pos = 0;
+    let mut i = 0;
+    while i < spans.len() {
+        let head = spans[i].clone();
+        let mut end = head.end;
+        let mut j = i + 1;
+        while j < spans.len() && spans[j].start <= end {
+            end = end.max(spans[j].end);
+            j += 1;
+        }
+        let start = head.start.max(pos);
+        if start < end && text.is_char_boundary(start) && text.is_char_boundary(end) {
+            out.push_str(&text[pos..start]);
+            redact_one(&text[start..end], &head, key, sms, &mut out);
+            pos = end;
+        }
+        i = j;
+    }
+    out.push_str(&text[pos..]);
+    out
+}
+
+fn redact_one(value: &str, span: &RedactSpan<'_>, key: &[u8; 32], sms: bool, out: &mut String) {
+    match span.spec.style {
+        RedactStyle::Mask => {
+            let mut c = span.spec.char.unwrap_or('*');
+            if sms && !is_gsm7_mask(c) {
+                c = '*';
+            }
+            let n = value.chars().count();
+            let keep_first = span.spec.keep_first.min(n);
+            let keep_last = span.spec.keep_last.min(n - keep_first);
+            for (k, ch) in value.chars().enumerate() {
+                if k < keep_first || k >= n - keep_last {
+                    out.push(ch);
+                } else {
+                    out.push(c);
+                }
+            }
+        }
+        RedactStyle::Label => {
+            out.push('[');
+            out.extend(span.detector.chars().map(|c| c.to_ascii_uppercase()));
+            out.push(']');
+        }
+        RedactStyle::Remove => {}
+        RedactStyle::Hash => {
+            out.push_str("[#");
+            out.push_str(&keyed_hash(key, value)[..12]);
+            out.push(']');
+        }
+    }
+}
+
+/// Hex HMAC-SHA256 of `value` under `key`: linkable within one policy set and key, not
+/// reversible by dictionary without the key.
+pub fn keyed_hash(key: &[u8; 32], value: &str) -> String {
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(key) else {
+        return String::from("000000000000");
+    };
+    mac.update(value.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// A masked preview of a detected value: letters and digits become `*` except the last
+/// two of a value of eight characters or more; separators stay, so a reader sees the shape.
+pub fn preview(value: &str) -> String {
+    let n = value.chars().filter(|c| c.is_alphanumeric()).count();
+    let keep = if n >= 8 { 2 } else { 0 };
+    let mut seen = 0;
+    value
+        .chars()
+        .filter(|c| !crate::normalize::is_invisible(*c))
+        .map(|c| {
+            if c.is_alphanumeric() {
+                seen += 1;
+                if seen > n - keep { c } else { '*' }
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(style: RedactStyle, keep_last: usize) -> RedactSpec {
+        RedactSpec {
+            style,
+            char: None,
+            keep_first: 0,
+            keep_last,
+        }
+    }
+
+    #[test]
+    fn mask_keeps_last_and_masks_separators() {
+        let s = spec(RedactStyle::Mask, 4);
+        let text = "here: 4111-1111-1111-1111 thx";
+        let mut spans = [RedactSpan {
+            start: 6,
+            end: 25,
+            spec: &s,
+            detector: "credit_card",
+        }];
+        assert_eq!(
+            apply(text, &mut spans, &[0; 32], false),
+            "here: ***************1111 thx"
+        );
+    }
+
+    #[test]
+    fn overlapping_spans_merge_and_label_uses_detector() {
+        let s = spec(RedactStyle::Label, 0);
+        let text = "a 123456789 b";
+        let mut spans = [
+            RedactSpan {
+                start: 2,
+                end: 8,
+                spec: &s,
+                detector: "us_ssn",
+            },
+            RedactSpan {
+                start: 5,
+                end: 11,
+                spec: &s,
+                detector: "phone",
+            },
+        ];
+        assert_eq!(apply(text, &mut spans, &[0; 32], false), "a [US_SSN] b");
+    }
+
+    #[test]
+    fn hash_is_keyed_and_short() {
+        let s = spec(RedactStyle::Hash, 0);
+        let text = "x secret y";
+        let mut a = [RedactSpan {
+            start: 2,
+            end: 8,
+            spec: &s,
+            detector: "d",
+        }];
+        let out1 = apply(text, &mut a, &[1; 32], false);
+        let mut b = [RedactSpan {
+            start: 2,
+            end: 8,
+            spec: &s,
+            detector: "d",
+        }];
+        let out2 = apply(text, &mut b, &[2; 32], false);
+        assert!(out1.starts_with("x [#") && out1.len() == "x [#".len() + 12 + "] y".len());
+        assert_ne!(out1, out2, "the hash must depend on the key");
+    }
+
+    #[test]
+    fn sms_mask_stays_gsm7() {
+        let s = RedactSpec {
+            style: RedactStyle::Mask,
+            char: Some('•'),
+            keep_first: 0,
+            keep_last: 0,
+        };
+        let mut spans = [RedactSpan {
+            start: 0,
+            end: 3,
+            spec: &s,
+            detector: "d",
+        }];
+        assert_eq!(apply("abc", &mut spans, &[0; 32], true), "***");
+    }
+
+    #[test]
+    fn preview_never_shows_the_value() {
+        assert_eq!(preview("4111 1111 1111 1111"), "**** **** **** **11");
+        assert_eq!(preview("1234"), "****");
+    }
+}

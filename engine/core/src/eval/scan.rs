@@ -1,0 +1,228 @@
+//! Scanning one field: normalization, the shared literal pass, gated detectors, context
+//! words, exclusions, and offsets mapped back to the original text.
+
+use super::RawFinding;
+use super::fields::FieldPath;
+use crate::detect::Candidate;
+use crate::detect::context::is_word_boundary;
+use crate::message::Message;
+use crate::normalize::Normalized;
+use crate::plugin::PluginInput;
+use crate::policy::PolicySet;
+use crate::policy::compile::{CompiledGate, LitRole, Matcher};
+use crate::verdict::EvalError;
+
+/// Buffers reused across the fields of one message.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    /// Literal hits: (pattern, start, end).
+    hits: Vec<(u32, u32, u32)>,
+    candidates: Vec<Candidate>,
+    keywords: Vec<(usize, usize)>,
+    local: Vec<RawFinding>,
+}
+
+impl PolicySet {
+    /// Scans one field with the detectors flagged in `needed`, appending findings.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn scan_field(
+        &self,
+        needed: &[bool],
+        path: FieldPath,
+        text: &str,
+        msg: &Message,
+        s: &mut Scratch,
+        out: &mut Vec<RawFinding>,
+        errors: &mut Vec<crate::verdict::EvalError>,
+    ) {
+        let norm = Normalized::new(text);
+        let t = norm.text();
+        let bytes = t.as_bytes();
+        let digits = bytes.iter().filter(|b| b.is_ascii_digit()).count();
+        s.hits.clear();
+        if let Some(ac) = &self.literals {
+            for m in ac.find_overlapping_iter(bytes) {
+                s.hits
+                    .push((m.pattern().as_u32(), m.start() as u32, m.end() as u32));
+            }
+        }
+        s.local.clear();
+        for (d, entry) in self.detectors.iter().enumerate() {
+            if !needed[d] {
+                continue;
+            }
+            let has_role = |role: LitRole, hits: &[(u32, u32, u32)]| {
+                hits.iter()
+                    .any(|&(p, _, _)| self.literal_roles[p as usize].contains(&(d, role)))
+            };
+            let open = match entry.gate {
+                CompiledGate::Always => true,
+                CompiledGate::MinDigits(n) => digits >= n,
+                CompiledGate::AnyByte(set) => bytes.iter().any(|b| set.contains(b)),
+                CompiledGate::Literal => {
+                    has_role(LitRole::Gate, &s.hits) || has_role(LitRole::Term, &s.hits)
+                }
+                CompiledGate::Keywords => has_role(LitRole::Keyword, &s.hits),
+            };
+            if !open {
+                continue;
+            }
+            s.candidates.clear();
+            match &entry.matcher {
+                Matcher::Builtin(b) => b.matcher.find(t, &mut s.candidates),
+                Matcher::Pattern { regex, validator } => {
+                    for m in regex.find_iter(t) {
+                        if m.start() < m.end() && validator.is_none_or(|v| v(m.as_str())) {
+                            s.candidates.push(Candidate {
+                                start: m.start(),
+                                end: m.end(),
+                                confidence: entry.base,
+                            });
+                        }
+                    }
+                }
+                Matcher::Terms => {
+                    terms_candidates(self, d, bytes, &s.hits, entry.base, &mut s.candidates)
+                }
+                Matcher::Plugin { plugin, on_error } => {
+                    let input = PluginInput {
+                        text: t,
+                        field: &path.to_string(),
+                        channel: msg.channel,
+                        direction: msg.direction,
+                        attributes: &msg.attributes,
+                    };
+                    match plugin.detect(&input) {
+                        Ok(found) => s.candidates.extend(found.into_iter().filter_map(|f| {
+                            (f.start < f.end
+                                && f.end <= t.len()
+                                && t.is_char_boundary(f.start)
+                                && t.is_char_boundary(f.end))
+                            .then_some(Candidate {
+                                start: f.start,
+                                end: f.end,
+                                confidence: f.confidence,
+                            })
+                        })),
+                        Err(e) => {
+                            if !errors.iter().any(|x| x.detector == entry.id) {
+                                errors.push(EvalError {
+                                    detector: entry.id.clone(),
+                                    error: e.to_string(),
+                                    on_error: *on_error,
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+            if s.candidates.is_empty() {
+                continue;
+            }
+            s.keywords.clear();
+            if entry.has_keywords {
+                for &(p, hs, he) in &s.hits {
+                    if self.literal_roles[p as usize].contains(&(d, LitRole::Keyword))
+                        && is_word_boundary(bytes, hs as usize, he as usize)
+                    {
+                        s.keywords.push((hs as usize, he as usize));
+                    }
+                }
+            }
+            for c in &mut s.candidates {
+                if !entry.context.apply(c, &s.keywords) {
+                    continue;
+                }
+                if !entry.exclude.is_empty() {
+                    let v = t[c.start..c.end].to_lowercase();
+                    if entry.exclude.contains(&v) {
+                        continue;
+                    }
+                }
+                let (start, end) = norm.original_span(c.start, c.end);
+                let f = RawFinding {
+                    detector: d,
+                    field: path,
+                    start,
+                    end,
+                    confidence: c.confidence,
+                };
+                if !s
+                    .local
+                    .iter()
+                    .any(|x| x.detector == d && x.start == start && x.end == end)
+                {
+                    s.local.push(f);
+                }
+            }
+        }
+        out.extend_from_slice(&s.local);
+    }
+
+    /// Runs one detector alone over a text (for `examples` checks), with every gate open.
+    pub(crate) fn detect_with(&self, detector: usize, text: &str) -> Vec<RawFinding> {
+        let mut needed = vec![false; self.detectors.len()];
+        needed[detector] = true;
+        let msg = Message::text(text);
+        let mut out = Vec::new();
+        let mut errors = Vec::new();
+        self.scan_field(
+            &needed,
+            FieldPath::Text,
+            text,
+            &msg,
+            &mut Scratch::default(),
+            &mut out,
+            &mut errors,
+        );
+        out
+    }
+
+    /// Index of the local detector `id` of policy `policy`.
+    pub(crate) fn local_detector(&self, policy: &str, id: &str) -> Option<usize> {
+        let builtins = crate::detect::builtin::built().len();
+        // Local detectors follow the built-ins, policy by policy, in file order.
+        let mut idx = builtins;
+        for (doc, _) in &self.docs {
+            for def in &doc.value.spec.detectors {
+                if doc.value.metadata.name.value == policy && def.id.value == id {
+                    return (self.detectors.get(idx).map(|e| e.id.as_str()) == Some(id))
+                        .then_some(idx);
+                }
+                idx += 1;
+            }
+        }
+        None
+    }
+}
+
+/// Dictionary matches of terms detector `d`: whole words, leftmost-longest, no overlaps.
+fn terms_candidates(
+    set: &PolicySet,
+    d: usize,
+    bytes: &[u8],
+    hits: &[(u32, u32, u32)],
+    base: crate::detect::Confidence,
+    out: &mut Vec<Candidate>,
+) {
+    let mut mine: Vec<(usize, usize)> = hits
+        .iter()
+        .filter(|&&(p, s, e)| {
+            set.literal_roles[p as usize].contains(&(d, LitRole::Term))
+                && is_word_boundary(bytes, s as usize, e as usize)
+        })
+        .map(|&(_, s, e)| (s as usize, e as usize))
+        .collect();
+    mine.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    let mut last_end = 0;
+    for (s, e) in mine {
+        if s >= last_end {
+            out.push(Candidate {
+                start: s,
+                end: e,
+                confidence: base,
+            });
+            last_end = e;
+        }
+    }
+}

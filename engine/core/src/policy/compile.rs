@@ -1,0 +1,765 @@
+//! Compilation: validated policy documents become an immutable [`PolicySet`].
+//!
+//! Everything expensive happens here, once: regexes are compiled with size limits, every
+//! literal the hot path looks for (context keywords, detector gate literals, dictionary
+//! terms) goes into one Aho-Corasick automaton, plugins are loaded, and each rule's
+//! detector references are resolved to indexes. Evaluation then only reads.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::{Regex, RegexBuilder};
+
+use super::diag::Reporter;
+use super::located::Located;
+use super::model::{self, Kind, PolicyDoc, RecordMode, RedactSpec, RedactStyle};
+use super::{LoadOptions, PolicySource};
+use crate::detect::builtin::{self, Built};
+use crate::detect::context::ContextRule;
+use crate::detect::{Confidence, Gate, validators};
+use crate::message::{Channel, Direction, Role as PartyRole};
+use crate::plugin::{PluginDetector, PluginSpec};
+use crate::verdict::{Action, Mode, Severity};
+
+/// Largest compiled size of one policy regex.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+/// Default context-word window, in bytes either side of a match.
+const DEFAULT_KEYWORD_WINDOW: usize = 40;
+/// Default plugin wall-clock budget.
+const DEFAULT_PLUGIN_TIMEOUT_MS: u64 = 5;
+
+/// How a detector finds matches.
+pub(crate) enum Matcher {
+    /// A built-in detector.
+    Builtin(&'static Built),
+    /// A policy regex, with an optional validator.
+    Pattern {
+        regex: Regex,
+        validator: Option<fn(&str) -> bool>,
+    },
+    /// Dictionary terms; matches come from the shared automaton.
+    Terms,
+    /// A WASM plugin.
+    Plugin {
+        plugin: Arc<dyn PluginDetector>,
+        on_error: Action,
+    },
+}
+
+/// One detector of the set, built-in or policy-local.
+pub(crate) struct DetectorEntry {
+    /// Id reported in findings.
+    pub id: String,
+    pub matcher: Matcher,
+    pub gate: CompiledGate,
+    pub context: ContextRule,
+    /// Confidence of a pattern or terms match before context words.
+    pub base: Confidence,
+    /// Whether the detector has context keywords.
+    pub has_keywords: bool,
+    /// Lower-cased values never reported.
+    pub exclude: Vec<String>,
+}
+
+/// A detector gate with literals resolved to the shared automaton.
+pub(crate) enum CompiledGate {
+    Always,
+    MinDigits(usize),
+    AnyByte(&'static [u8]),
+    /// Open when one of this detector's gate literals (role `Gate`) was seen.
+    Literal,
+    /// Open when one of this detector's keywords was seen.
+    Keywords,
+}
+
+/// What a pattern of the shared automaton means for one detector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LitRole {
+    Keyword,
+    Gate,
+    Term,
+}
+
+/// Message metadata conditions, resolved.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MetaCond {
+    pub tenants: Vec<String>,
+    pub channels: Vec<Channel>,
+    pub directions: Vec<Direction>,
+    pub sender_roles: Vec<PartyRole>,
+    pub sender_groups: Vec<String>,
+    pub recipient_roles: Vec<PartyRole>,
+    pub recipient_groups: Vec<String>,
+    pub kinds: Vec<Kind>,
+    pub attributes: Vec<(String, String)>,
+}
+
+/// A detector requirement, resolved.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Requirement {
+    pub detector: usize,
+    pub min_confidence: Confidence,
+    pub min_count: u32,
+}
+
+/// An attachment condition, normalized.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AttachmentCond {
+    pub extensions: Vec<String>,
+    pub mime_types: Vec<String>,
+    pub max_size_bytes: Option<u64>,
+}
+
+/// A `when` / `unless`, resolved.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Cond {
+    pub meta: MetaCond,
+    pub any: Vec<Requirement>,
+    pub all: Vec<Requirement>,
+    pub attachments: Option<AttachmentCond>,
+}
+
+impl Cond {
+    pub fn has_detectors(&self) -> bool {
+        !self.any.is_empty() || !self.all.is_empty()
+    }
+}
+
+/// A rule, resolved.
+pub(crate) struct CompiledRule {
+    pub id: String,
+    /// `policy/rule`.
+    pub qualified: String,
+    pub when: Cond,
+    pub unless: Option<Cond>,
+    pub action: Action,
+    pub mode: Mode,
+    pub notice: Option<String>,
+    pub alert: Option<Severity>,
+    pub record: RecordMode,
+    pub redact: RedactSpec,
+    /// Detectors referenced by `when` and `unless`.
+    pub detectors: Vec<usize>,
+}
+
+/// A policy, resolved.
+pub(crate) struct CompiledPolicy {
+    pub name: String,
+    pub description: String,
+    pub mode: Mode,
+    pub scope: MetaCond,
+    pub rules: Vec<CompiledRule>,
+    pub tests: usize,
+    pub source: String,
+}
+
+/// An immutable, compiled set of policies, ready to judge messages from any thread.
+pub struct PolicySet {
+    pub(crate) version: String,
+    pub(crate) policies: Vec<CompiledPolicy>,
+    pub(crate) detectors: Vec<DetectorEntry>,
+    /// One automaton over keywords, gate literals and terms of every detector.
+    pub(crate) literals: Option<AhoCorasick>,
+    /// For each automaton pattern, the detectors it concerns and how.
+    pub(crate) literal_roles: Vec<Vec<(usize, LitRole)>>,
+    /// Key of the `hash` redaction style.
+    pub(crate) hash_key: [u8; 32],
+    /// The documents, kept to run each policy's tests against that policy alone.
+    pub(crate) docs: Vec<(Located<PolicyDoc>, PolicySource)>,
+    pub(crate) options: LoadOptions,
+}
+
+impl std::fmt::Debug for PolicySet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PolicySet")
+            .field("version", &self.version)
+            .field("policies", &self.policies.len())
+            .field("detectors", &self.detectors.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Accumulates the shared automaton's patterns.
+#[derive(Default)]
+struct LiteralTable {
+    index: HashMap<String, usize>,
+    roles: Vec<Vec<(usize, LitRole)>>,
+}
+
+impl LiteralTable {
+    fn add(&mut self, literal: &str, detector: usize, role: LitRole) {
+        let key = literal.to_ascii_lowercase();
+        if key.is_empty() {
+            return;
+        }
+        let next = self.roles.len();
+        let i = *self.index.entry(key).or_insert(next);
+        if i == next {
+            self.roles.push(Vec::new());
+        }
+        if !self.roles[i].contains(&(detector, role)) {
+            self.roles[i].push((detector, role));
+        }
+    }
+}
+
+fn resolve_meta(s: &model::Scope) -> MetaCond {
+    MetaCond {
+        tenants: s.tenants.clone(),
+        channels: s.channels.clone(),
+        directions: s.directions.clone(),
+        sender_roles: s.sender_roles.clone(),
+        sender_groups: s.sender_groups.clone(),
+        recipient_roles: s.recipient_roles.clone(),
+        recipient_groups: s.recipient_groups.clone(),
+        kinds: s.kinds.clone(),
+        attributes: s
+            .attributes
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    }
+}
+
+fn valid_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn valid_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+/// First line of an error, for one-line diagnostics.
+fn one_line(e: &impl std::fmt::Display) -> String {
+    let s = e.to_string();
+    let lines: Vec<&str> = s.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    lines
+        .last()
+        .copied()
+        .unwrap_or("")
+        .trim_start_matches("error: ")
+        .to_owned()
+}
+
+/// Compiles parsed documents. Errors go to `errors`; returns a set only if there were none.
+pub(crate) fn compile(
+    docs: Vec<(Located<PolicyDoc>, PolicySource)>,
+    options: &LoadOptions,
+    errors: &mut Vec<super::Diagnostic>,
+) -> Option<PolicySet> {
+    let start_errors = errors.len();
+    let mut detectors: Vec<DetectorEntry> = Vec::new();
+    let mut literals = LiteralTable::default();
+
+    // Built-ins first, at fixed indexes, shared by every policy.
+    let mut builtin_index: HashMap<&'static str, usize> = HashMap::new();
+    for b in builtin::built() {
+        let idx = detectors.len();
+        builtin_index.insert(b.spec.id, idx);
+        let gate = match b.spec.gate {
+            Gate::Always => CompiledGate::Always,
+            Gate::MinDigits(n) => CompiledGate::MinDigits(n),
+            Gate::AnyByte(bs) => CompiledGate::AnyByte(bs),
+            Gate::AnyLiteral(lits) => {
+                for l in lits {
+                    literals.add(l, idx, LitRole::Gate);
+                }
+                CompiledGate::Literal
+            }
+            Gate::Keywords => CompiledGate::Keywords,
+        };
+        for k in b.spec.keywords {
+            literals.add(k, idx, LitRole::Keyword);
+        }
+        detectors.push(DetectorEntry {
+            id: b.spec.id.to_owned(),
+            matcher: Matcher::Builtin(b),
+            gate,
+            context: b.spec.context_rule(),
+            base: Confidence::Low,
+            has_keywords: !b.spec.keywords.is_empty(),
+            exclude: Vec::new(),
+        });
+    }
+
+    let mut names: HashMap<String, (String, u32, u32)> = HashMap::new();
+    let mut policies = Vec::new();
+    for (doc, source) in &docs {
+        let mut rep = Reporter {
+            file: &source.name,
+            text: &source.text,
+            out: errors,
+        };
+        let d = &doc.value;
+        if d.api_version.value != "linewall/v1" {
+            rep.error(
+                d.api_version.line,
+                d.api_version.column,
+                format!(
+                    "unsupported apiVersion `{}`: expected `linewall/v1`",
+                    d.api_version.value
+                ),
+            );
+        }
+        if d.kind.value != "Policy" {
+            rep.error(
+                d.kind.line,
+                d.kind.column,
+                format!("unsupported kind `{}`: expected `Policy`", d.kind.value),
+            );
+        }
+        let name = &d.metadata.name;
+        if !valid_name(name) {
+            rep.error(
+                name.line,
+                name.column,
+                format!("invalid policy name `{}`: use [a-z0-9-]+", name.value),
+            );
+        }
+        if let Some((file, l, c)) = names.get(&name.value) {
+            rep.error(
+                name.line,
+                name.column,
+                format!(
+                    "duplicate policy name `{}`: first defined at {file}:{l}:{c}",
+                    name.value
+                ),
+            );
+        } else {
+            names.insert(
+                name.value.clone(),
+                (source.name.clone(), name.line, name.column),
+            );
+        }
+
+        // Policy-local detectors.
+        let mut local: HashMap<String, usize> = HashMap::new();
+        for def in &d.spec.detectors {
+            let id = &def.id;
+            if !valid_id(id) {
+                rep.error(
+                    id.line,
+                    id.column,
+                    format!("invalid detector id `{}`: use [a-z0-9_-]+", id.value),
+                );
+                continue;
+            }
+            if builtin_index.contains_key(id.value.as_str()) {
+                rep.error(
+                    id.line,
+                    id.column,
+                    format!(
+                        "detector id `{}` is a built-in detector: choose another id",
+                        id.value
+                    ),
+                );
+                continue;
+            }
+            if local.contains_key(&id.value) {
+                rep.error(
+                    id.line,
+                    id.column,
+                    format!("duplicate detector id `{}` in this policy", id.value),
+                );
+                continue;
+            }
+            let kinds = usize::from(def.pattern.is_some())
+                + usize::from(def.terms.is_some())
+                + usize::from(def.plugin.is_some());
+            if kinds != 1 {
+                rep.error(
+                    id.line,
+                    id.column,
+                    format!(
+                        "detector `{}` needs exactly one of `pattern`, `terms` or `plugin`",
+                        id.value
+                    ),
+                );
+                continue;
+            }
+            let idx = detectors.len();
+            let mut gate = CompiledGate::Always;
+            let matcher = if let Some(p) = &def.pattern {
+                let regex = match RegexBuilder::new(&p.value)
+                    .size_limit(REGEX_SIZE_LIMIT)
+                    .dfa_size_limit(REGEX_SIZE_LIMIT)
+                    .build()
+                {
+                    Ok(r) => r,
+                    Err(e) => {
+                        rep.error(
+                            p.line,
+                            p.column,
+                            format!(
+                                "invalid pattern for detector `{}`: {}",
+                                id.value,
+                                one_line(&e)
+                            ),
+                        );
+                        continue;
+                    }
+                };
+                let validator = match &def.validator {
+                    None => None,
+                    Some(v) => match validators::by_name(&v.value) {
+                        Some(f) => Some(f),
+                        None => {
+                            rep.error(
+                                v.line,
+                                v.column,
+                                format!(
+                                    "unknown validator `{}`: expected one of {}",
+                                    v.value,
+                                    validators::NAMES.join(", ")
+                                ),
+                            );
+                            continue;
+                        }
+                    },
+                };
+                Matcher::Pattern { regex, validator }
+            } else if let Some(terms) = &def.terms {
+                if terms.value.iter().all(|t| t.trim().is_empty()) {
+                    rep.error(
+                        terms.line,
+                        terms.column,
+                        format!("detector `{}` has no terms", id.value),
+                    );
+                    continue;
+                }
+                for t in &terms.value {
+                    literals.add(t.trim(), idx, LitRole::Term);
+                }
+                gate = CompiledGate::Literal;
+                Matcher::Terms
+            } else if let Some(p) = &def.plugin {
+                let Some(loader) = &options.plugin_loader else {
+                    rep.error(
+                        p.module.line,
+                        p.module.column,
+                        format!(
+                            "detector `{}` is a plugin but this build has no plugin host",
+                            id.value
+                        ),
+                    );
+                    continue;
+                };
+                let base = source.base_dir.clone().unwrap_or_default();
+                let module = base.join(&p.module.value);
+                let spec = PluginSpec {
+                    detector_id: &id.value,
+                    module: &module,
+                    sha256: p.sha256.as_ref().map(|s| s.value.as_str()),
+                    config: &p.config,
+                    timeout_ms: p.timeout_ms.unwrap_or(DEFAULT_PLUGIN_TIMEOUT_MS),
+                };
+                match loader.load(&spec) {
+                    Ok(plugin) => Matcher::Plugin {
+                        plugin,
+                        on_error: p.on_error.unwrap_or(Action::Block),
+                    },
+                    Err(e) => {
+                        rep.error(
+                            p.module.line,
+                            p.module.column,
+                            format!("cannot load plugin for detector `{}`: {e}", id.value),
+                        );
+                        continue;
+                    }
+                }
+            } else {
+                continue;
+            };
+            if def.validator.is_some() && def.pattern.is_none() {
+                let v = def
+                    .validator
+                    .as_ref()
+                    .map_or((id.line, id.column), |v| (v.line, v.column));
+                rep.error(v.0, v.1, "`validator` only applies to `pattern` detectors");
+            }
+            for k in &def.keywords {
+                literals.add(k, idx, LitRole::Keyword);
+            }
+            let base = def.confidence.unwrap_or(Confidence::Medium);
+            detectors.push(DetectorEntry {
+                id: id.value.clone(),
+                matcher,
+                gate,
+                context: ContextRule {
+                    window: def.keyword_window.unwrap_or(DEFAULT_KEYWORD_WINDOW),
+                    requires: def.requires_keywords,
+                    boosted: def
+                        .confidence_with_keywords
+                        .unwrap_or(Confidence::High)
+                        .max(base),
+                },
+                base,
+                has_keywords: !def.keywords.is_empty(),
+                exclude: def.exclude.iter().map(|e| e.to_lowercase()).collect(),
+            });
+            local.insert(id.value.clone(), idx);
+            if def.requires_keywords && def.keywords.is_empty() {
+                rep.error(
+                    id.line,
+                    id.column,
+                    format!("detector `{}` requires keywords but lists none", id.value),
+                );
+            }
+        }
+        let resolve =
+            |r: &model::DetectorRequirement, rep: &mut Reporter<'_>| -> Option<Requirement> {
+                let idx = local
+                    .get(&r.id.value)
+                    .copied()
+                    .or_else(|| builtin_index.get(r.id.value.as_str()).copied());
+                match idx {
+                    Some(detector) => Some(Requirement {
+                        detector,
+                        min_confidence: r.min_confidence.unwrap_or(Confidence::Low),
+                        min_count: r.min_count.unwrap_or(1).max(1),
+                    }),
+                    None => {
+                        rep.error(
+                            r.id.line,
+                            r.id.column,
+                            format!("unknown detector `{}`", r.id.value),
+                        );
+                        None
+                    }
+                }
+            };
+        let resolve_cond = |c: &model::Condition, rep: &mut Reporter<'_>| -> Cond {
+            let mut cond = Cond {
+                meta: resolve_meta(&c.meta()),
+                ..Cond::default()
+            };
+            if let Some(dc) = &c.detectors {
+                cond.any = dc.any.iter().filter_map(|r| resolve(r, rep)).collect();
+                cond.all = dc.all.iter().filter_map(|r| resolve(r, rep)).collect();
+            }
+            if let Some(a) = &c.attachments {
+                cond.attachments = Some(AttachmentCond {
+                    extensions: a
+                        .extensions
+                        .iter()
+                        .map(|e| e.trim_start_matches('.').to_ascii_lowercase())
+                        .collect(),
+                    mime_types: a
+                        .mime_types
+                        .iter()
+                        .map(|m| m.to_ascii_lowercase())
+                        .collect(),
+                    max_size_bytes: a.max_size_bytes,
+                });
+            }
+            cond
+        };
+
+        let mut rules = Vec::new();
+        let mut rule_ids: HashMap<&str, ()> = HashMap::new();
+        for r in &d.spec.rules {
+            if !valid_id(&r.id) {
+                rep.error(
+                    r.id.line,
+                    r.id.column,
+                    format!("invalid rule id `{}`: use [a-z0-9_-]+", r.id.value),
+                );
+            }
+            if rule_ids.insert(r.id.value.as_str(), ()).is_some() {
+                rep.error(
+                    r.id.line,
+                    r.id.column,
+                    format!(
+                        "duplicate rule id `{}` in policy `{}`",
+                        r.id.value, name.value
+                    ),
+                );
+            }
+            let when = resolve_cond(&r.when, &mut rep);
+            let unless = r.unless.as_ref().map(|u| resolve_cond(u, &mut rep));
+            if r.action == Action::Redact && !when.has_detectors() {
+                rep.error(
+                    r.id.line,
+                    r.id.column,
+                    format!(
+                        "rule `{}` redacts but has no `detectors` condition: nothing to redact",
+                        r.id.value
+                    ),
+                );
+            }
+            let redact = r.redact.clone().unwrap_or_default();
+            if redact.style != RedactStyle::Mask
+                && (redact.keep_first > 0 || redact.keep_last > 0 || redact.char.is_some())
+            {
+                rep.error(r.id.line, r.id.column, format!("rule `{}`: `char`, `keep_first` and `keep_last` only apply to the `mask` style", r.id.value));
+            }
+            let mut dets: Vec<usize> = when
+                .any
+                .iter()
+                .chain(&when.all)
+                .map(|q| q.detector)
+                .collect();
+            if let Some(u) = &unless {
+                dets.extend(u.any.iter().chain(&u.all).map(|q| q.detector));
+            }
+            dets.sort_unstable();
+            dets.dedup();
+            rules.push(CompiledRule {
+                id: r.id.value.clone(),
+                qualified: format!("{}/{}", name.value, r.id.value),
+                when,
+                unless,
+                action: r.action,
+                mode: r.mode.unwrap_or(d.spec.mode),
+                notice: r.notice.clone(),
+                alert: r.alert,
+                record: r.record,
+                redact,
+                detectors: dets,
+            });
+        }
+        policies.push(CompiledPolicy {
+            name: name.value.clone(),
+            description: d.metadata.description.clone(),
+            mode: d.spec.mode,
+            scope: resolve_meta(&d.spec.scope),
+            rules,
+            tests: d.spec.tests.len(),
+            source: source.name.clone(),
+        });
+    }
+    if errors.len() > start_errors {
+        return None;
+    }
+
+    let patterns: Vec<String> = {
+        let mut v = vec![String::new(); literals.index.len()];
+        for (k, &i) in &literals.index {
+            v[i] = k.clone();
+        }
+        v
+    };
+    let automaton = if patterns.is_empty() {
+        None
+    } else {
+        match AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+        {
+            Ok(ac) => Some(ac),
+            Err(e) => {
+                errors.push(super::Diagnostic {
+                    file: String::from("<policy set>"),
+                    line: 0,
+                    column: 0,
+                    message: format!("cannot build the literal automaton: {e}"),
+                    source_line: None,
+                });
+                return None;
+            }
+        }
+    };
+    let version = version_of(&docs);
+    let hash_key = derive_hash_key(options.hash_key.as_deref(), &version);
+    let set = PolicySet {
+        version,
+        policies,
+        detectors,
+        literals: automaton,
+        literal_roles: literals.roles,
+        hash_key,
+        docs,
+        options: options.clone(),
+    };
+    check_examples(&set, errors);
+    (errors.len() == start_errors).then_some(set)
+}
+
+/// Runs every local detector's `examples` and `negative_examples`.
+fn check_examples(set: &PolicySet, errors: &mut Vec<super::Diagnostic>) {
+    for (doc, source) in &set.docs {
+        let mut rep = Reporter {
+            file: &source.name,
+            text: &source.text,
+            out: errors,
+        };
+        for def in &doc.value.spec.detectors {
+            let Some(idx) = set.local_detector(&doc.value.metadata.name.value, &def.id.value)
+            else {
+                continue;
+            };
+            for ex in &def.examples {
+                if set.detect_with(idx, &ex.value).is_empty() {
+                    rep.error(
+                        ex.line,
+                        ex.column,
+                        format!("example of detector `{}` produces no finding", def.id.value),
+                    );
+                }
+            }
+            for ex in &def.negative_examples {
+                if !set.detect_with(idx, &ex.value).is_empty() {
+                    rep.error(
+                        ex.line,
+                        ex.column,
+                        format!(
+                            "negative example of detector `{}` produces a finding",
+                            def.id.value
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Stable hash of the canonical content: documents sorted by name, positions and
+/// formatting ignored.
+fn version_of(docs: &[(Located<PolicyDoc>, PolicySource)]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut sorted: BTreeMap<&str, &PolicyDoc> = BTreeMap::new();
+    for (d, _) in docs {
+        sorted.insert(&d.value.metadata.name.value, &d.value);
+    }
+    let canonical = serde_json::to_vec(&sorted).unwrap_or_default();
+    let mut h = Sha256::new();
+    h.update(b"linewall/v1\0");
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update(b"\0");
+    h.update(&canonical);
+    let digest = h.finalize();
+    hex::encode(&digest[..8])
+}
+
+/// The key of the `hash` redaction style: the configured secret salted with the policy
+/// version, or a random per-process secret when none is configured.
+fn derive_hash_key(configured: Option<&[u8]>, version: &str) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    let secret: Vec<u8> = match configured {
+        Some(k) => k.to_vec(),
+        None => {
+            static PROCESS_KEY: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
+            PROCESS_KEY
+                .get_or_init(|| {
+                    let mut k = [0u8; 32];
+                    // Without randomness the key is still secret-free but predictable;
+                    // that only weakens hash redaction, which then needs a configured key.
+                    let _ = getrandom::fill(&mut k);
+                    k
+                })
+                .to_vec()
+        }
+    };
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(&secret) else {
+        return [0; 32];
+    };
+    mac.update(b"linewall-hash-redaction\0");
+    mac.update(version.as_bytes());
+    mac.finalize().into_bytes().into()
+}
