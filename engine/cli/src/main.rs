@@ -1,2 +1,67 @@
-//! The `linewall` command.
-fn main() {}
+//! The `linewall` command: judge messages, run and lint policies, serve gRPC.
+
+mod cmd_check;
+mod cmd_lint;
+mod cmd_scan;
+mod cmd_test;
+mod load;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Linewall: data-loss-prevention policy engine for business messaging.
+#[derive(Parser)]
+#[command(name = "linewall", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Judge one text and print the verdict.
+    Check(cmd_check::Args),
+    /// Judge JSON Lines messages (one per line) and print JSON Lines verdicts in order.
+    Scan(cmd_scan::Args),
+    /// Run every policy's tests and every detector's examples.
+    Test {
+        /// Policy file or directory (default: the built-in packs).
+        dir: Option<PathBuf>,
+        /// Print only failures and the summary.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Load and validate policies; print errors as file:line:column.
+    Lint {
+        /// Policy file or directory (default: the built-in packs).
+        dir: Option<PathBuf>,
+    },
+    /// Print the JSON Schema of the policy format.
+    Schema,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Check(args) => cmd_check::run(&args),
+        Command::Scan(args) => cmd_scan::run(&args),
+        Command::Test { dir, quiet } => cmd_test::run(dir.as_deref(), quiet),
+        Command::Lint { dir } => cmd_lint::run(dir.as_deref()),
+        Command::Schema => {
+            let schema = linewall_engine::policy::json_schema();
+            match serde_json::to_string_pretty(&schema) {
+                Ok(s) => {
+                    println!("{s}");
+                    0
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    2
+                }
+            }
+        }
+    };
+    ExitCode::from(code)
+}

@@ -120,12 +120,6 @@ pub(crate) struct Cond {
     pub attachments: Option<AttachmentCond>,
 }
 
-impl Cond {
-    pub fn has_detectors(&self) -> bool {
-        !self.any.is_empty() || !self.all.is_empty()
-    }
-}
-
 /// A rule, resolved.
 pub(crate) struct CompiledRule {
     pub id: String,
@@ -582,7 +576,12 @@ pub(crate) fn compile(
             }
             let when = resolve_cond(&r.when, &mut rep);
             let unless = r.unless.as_ref().map(|u| resolve_cond(u, &mut rep));
-            if r.action == Action::Redact && !when.has_detectors() {
+            let names_detectors = r
+                .when
+                .detectors
+                .as_ref()
+                .is_some_and(|d| !d.any.is_empty() || !d.all.is_empty());
+            if r.action == Action::Redact && !names_detectors {
                 rep.error(
                     r.id.line,
                     r.id.column,

@@ -247,6 +247,8 @@ impl PolicySet {
                         source_line: None,
                     });
                 }
+                errors
+                    .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
                 Err(Diagnostics { errors })
             }
         }
@@ -283,4 +285,10 @@ impl PolicySet {
     pub fn keyed_hash(&self, value: &str) -> String {
         crate::eval::redact::keyed_hash(&self.hash_key, value)
     }
+}
+
+/// The JSON Schema of a policy document, for editors (`policies/schema.json`).
+pub fn json_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(PolicyDoc);
+    serde_json::to_value(schema).unwrap_or_default()
 }

@@ -1,0 +1,156 @@
+//! `linewall scan`: JSON Lines messages in, JSON Lines verdicts out, in order.
+//!
+//! A bad line never stops the run: it gets `{"line": N, "error": "..."}` on its output
+//! line, and the exit code becomes 1. Errors name the problem, never the line's content.
+
+use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::path::PathBuf;
+
+use linewall_engine::Message;
+use linewall_engine::policy::PolicySet;
+
+/// Longest input line accepted (the gRPC service's default message limit).
+const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// Arguments of `linewall scan`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Policy file or directory (default: the built-in packs).
+    #[arg(long)]
+    policies: Option<PathBuf>,
+    /// Input file of JSON Lines messages, or `-` for standard input.
+    #[arg(default_value = "-")]
+    input: String,
+}
+
+/// Runs the command; returns the exit code.
+pub fn run(args: &Args) -> u8 {
+    let Some(set) = crate::load::policies_or_report(args.policies.as_deref()) else {
+        return 2;
+    };
+    let (reader, total): (Box<dyn Read>, Option<u64>) = if args.input == "-" {
+        (Box::new(std::io::stdin().lock()), None)
+    } else {
+        match std::fs::File::open(&args.input) {
+            Ok(f) => {
+                let len = f.metadata().ok().map(|m| m.len());
+                (Box::new(f), len)
+            }
+            Err(e) => {
+                eprintln!("error: cannot open `{}`: {e}", args.input);
+                return 2;
+            }
+        }
+    };
+    let progress = std::io::stderr().is_terminal().then(|| {
+        let bar = match total {
+            Some(n) => indicatif::ProgressBar::new(n),
+            None => indicatif::ProgressBar::new_spinner(),
+        };
+        let style = indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:40} {bytes}/{total_bytes} {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        bar.set_style(style);
+        bar
+    });
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let code = scan(&set, BufReader::new(reader), &mut out, progress.as_ref());
+    if let Some(p) = progress {
+        p.finish_and_clear();
+    }
+    if out.flush().is_err() {
+        return 2;
+    }
+    code
+}
+
+fn scan(
+    set: &PolicySet,
+    mut input: impl BufRead,
+    out: &mut impl Write,
+    progress: Option<&indicatif::ProgressBar>,
+) -> u8 {
+    let mut code = 0;
+    let mut buf = Vec::new();
+    let mut line_no = 0u64;
+    let (mut ok, mut bad) = (0u64, 0u64);
+    loop {
+        buf.clear();
+        // Read at most one byte past the limit so an oversized line is detected without
+        // buffering it whole.
+        let n = match (&mut input)
+            .take(MAX_LINE_BYTES as u64 + 1)
+            .read_until(b'\n', &mut buf)
+        {
+            Ok(n) => n,
+            Err(e) => {
+                eprintln!("error: reading input: {e}");
+                return 2;
+            }
+        };
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        if let Some(p) = progress {
+            p.inc(n as u64);
+        }
+        let oversized = buf.len() > MAX_LINE_BYTES && !buf.ends_with(b"\n");
+        if oversized {
+            // Skip the rest of the line.
+            loop {
+                let mut rest = Vec::new();
+                match (&mut input).take(1 << 16).read_until(b'\n', &mut rest) {
+                    Ok(0) => break,
+                    Ok(m) => {
+                        if let Some(p) = progress {
+                            p.inc(m as u64);
+                        }
+                        if rest.ends_with(b"\n") {
+                            break;
+                        }
+                    }
+                    Err(_) => break,
+                }
+            }
+        }
+        let line = String::from_utf8_lossy(&buf);
+        let trimmed = line.trim();
+        if trimmed.is_empty() && !oversized {
+            // Blank lines carry no message and get no output line.
+            continue;
+        }
+        let result: Result<String, String> = if oversized {
+            Err(format!("line is longer than {MAX_LINE_BYTES} bytes"))
+        } else if std::str::from_utf8(&buf).is_err() {
+            Err(String::from("line is not valid UTF-8"))
+        } else {
+            match serde_json::from_str::<Message>(trimmed) {
+                Ok(msg) => serde_json::to_string(&set.evaluate(&msg)).map_err(|e| e.to_string()),
+                Err(e) => Err(format!("invalid message: {e}")),
+            }
+        };
+        let written = match result {
+            Ok(json) => {
+                ok += 1;
+                writeln!(out, "{json}")
+            }
+            Err(error) => {
+                bad += 1;
+                code = 1;
+                let obj = serde_json::json!({"line": line_no, "error": error});
+                writeln!(out, "{obj}")
+            }
+        };
+        if written.is_err() {
+            // The reader went away (e.g. `| head`): stop quietly.
+            return code;
+        }
+    }
+    if let Some(p) = progress {
+        p.set_message(format!("{ok} ok, {bad} errors"));
+    }
+    code
+}

@@ -1,0 +1,37 @@
+//! Loading the policy set a command works on.
+
+use std::path::Path;
+
+use linewall_engine::policy::{Diagnostics, LoadOptions, PolicySet};
+
+/// Options shared by every command: the hash key from the environment.
+pub fn options() -> LoadOptions {
+    LoadOptions {
+        plugin_loader: None,
+        hash_key: std::env::var("LINEWALL_HASH_KEY")
+            .ok()
+            .filter(|k| !k.is_empty())
+            .map(String::into_bytes),
+    }
+}
+
+/// Loads `dir`, or the built-in packs when `None`.
+pub fn policies(dir: Option<&Path>) -> Result<PolicySet, Diagnostics> {
+    let opts = options();
+    match dir {
+        Some(d) => PolicySet::load_path(d, &opts),
+        None => PolicySet::builtin(&opts),
+    }
+}
+
+/// Loads policies or prints the diagnostics; `None` means exit code 2.
+pub fn policies_or_report(dir: Option<&Path>) -> Option<PolicySet> {
+    match policies(dir) {
+        Ok(set) => Some(set),
+        Err(d) => {
+            eprintln!("{d}");
+            eprintln!("error: {} error(s); no policy was loaded", d.len());
+            None
+        }
+    }
+}
