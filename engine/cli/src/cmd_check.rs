@@ -88,11 +88,8 @@ pub fn run(args: &Args) -> u8 {
 }
 
 fn print_human(msg: &Message, v: &Verdict, color: bool) {
-    let (bold, red, yellow, green, reset) = if color {
-        ("\x1b[1m", "\x1b[31m", "\x1b[33m", "\x1b[32m", "\x1b[0m")
-    } else {
-        ("", "", "", "", "")
-    };
+    let (bold, red, yellow, green, reset) =
+        if color { ("\x1b[1m", "\x1b[31m", "\x1b[33m", "\x1b[32m", "\x1b[0m") } else { ("", "", "", "", "") };
     let action_color = match v.action {
         linewall_engine::verdict::Action::Block => red,
         linewall_engine::verdict::Action::Redact => yellow,
@@ -106,12 +103,8 @@ fn print_human(msg: &Message, v: &Verdict, color: bool) {
     // The text with findings marked; this is the user's own input, shown back to them.
     let mut marked = String::new();
     let mut pos = 0;
-    let mut spans: Vec<(usize, usize)> = v
-        .findings
-        .iter()
-        .filter(|f| f.field == "text")
-        .map(|f| (f.byte_start, f.byte_end))
-        .collect();
+    let mut spans: Vec<(usize, usize)> =
+        v.findings.iter().filter(|f| f.field == "text").map(|f| (f.byte_start, f.byte_end)).collect();
     spans.sort_unstable();
     for (s, e) in spans {
         if s < pos || e > msg.text.len() {
@@ -136,11 +129,7 @@ fn print_human(msg: &Message, v: &Verdict, color: bool) {
         println!("  record:    {}", v.record.text);
     }
     for f in &v.findings {
-        let rules = if f.rules.is_empty() {
-            String::from("-")
-        } else {
-            f.rules.join(", ")
-        };
+        let rules = if f.rules.is_empty() { String::from("-") } else { f.rules.join(", ") };
         println!(
             "  finding   {} {}[{}..{}] confidence {} rules {}",
             f.detector,
@@ -157,28 +146,16 @@ fn print_human(msg: &Message, v: &Verdict, color: bool) {
             m.policy,
             m.rule,
             m.action.as_str(),
-            if m.mode == linewall_engine::verdict::Mode::Monitor {
-                "monitor"
-            } else {
-                "enforce"
-            }
+            if m.mode == linewall_engine::verdict::Mode::Monitor { "monitor" } else { "enforce" }
         );
     }
     for a in &v.alerts {
-        println!(
-            "  alert     {}/{} severity {:?}",
-            a.policy, a.rule, a.severity
-        );
+        println!("  alert     {}/{} severity {:?}", a.policy, a.rule, a.severity);
     }
     if let Some(n) = &v.notice {
         println!("  notice    {n}");
     }
     for e in &v.errors {
-        println!(
-            "  error     {}: {} (on_error {})",
-            e.detector,
-            e.error,
-            e.on_error.as_str()
-        );
+        println!("  error     {}: {} (on_error {})", e.detector, e.error, e.on_error.as_str());
     }
 }

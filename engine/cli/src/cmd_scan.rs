@@ -80,10 +80,7 @@ fn scan(
         buf.clear();
         // Read at most one byte past the limit so an oversized line is detected without
         // buffering it whole.
-        let n = match (&mut input)
-            .take(MAX_LINE_BYTES as u64 + 1)
-            .read_until(b'\n', &mut buf)
-        {
+        let n = match (&mut input).take(MAX_LINE_BYTES as u64 + 1).read_until(b'\n', &mut buf) {
             Ok(n) => n,
             Err(e) => {
                 eprintln!("error: reading input: {e}");

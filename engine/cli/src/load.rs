@@ -8,10 +8,7 @@ use linewall_engine::policy::{Diagnostics, LoadOptions, PolicySet};
 pub fn options() -> LoadOptions {
     LoadOptions {
         plugin_loader: None,
-        hash_key: std::env::var("LINEWALL_HASH_KEY")
-            .ok()
-            .filter(|k| !k.is_empty())
-            .map(String::into_bytes),
+        hash_key: std::env::var("LINEWALL_HASH_KEY").ok().filter(|k| !k.is_empty()).map(String::into_bytes),
     }
 }
 

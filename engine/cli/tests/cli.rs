@@ -13,7 +13,8 @@ fn repo() -> PathBuf {
 }
 
 fn run_with_stdin(mut cmd: Command, input: &str) -> Output {
-    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    let mut child =
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
     child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
     child.wait_with_output().expect("wait")
 }
@@ -38,7 +39,8 @@ fn builtin_packs_are_the_shipped_packs() {
     let shipped = bin().arg("lint").arg(repo().join("policies")).output().expect("run");
     let builtin = bin().arg("lint").output().expect("run");
     assert!(shipped.status.success() && builtin.status.success());
-    let version = |o: &Output| String::from_utf8_lossy(&o.stdout).split_whitespace().last().map(str::to_owned);
+    let version =
+        |o: &Output| String::from_utf8_lossy(&o.stdout).split_whitespace().last().map(str::to_owned);
     assert_eq!(version(&shipped), version(&builtin), "embedded packs differ from policies/");
 }
 
@@ -128,7 +130,10 @@ fn committed_schema_matches_the_policy_types() {
     let committed: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(repo().join("policies/schema.json")).expect("read"))
             .expect("committed schema is JSON");
-    assert_eq!(generated, committed, "policies/schema.json drifted: run `linewall schema > policies/schema.json`");
+    assert_eq!(
+        generated, committed,
+        "policies/schema.json drifted: run `linewall schema > policies/schema.json`"
+    );
 }
 
 #[test]

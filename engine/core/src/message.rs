@@ -26,12 +26,7 @@ pub enum Channel {
 
 impl Channel {
     /// Every channel, in declaration order.
-    pub const ALL: [Channel; 4] = [
-        Self::Whatsapp,
-        Self::Sms,
-        Self::VoiceTranscript,
-        Self::Other,
-    ];
+    pub const ALL: [Channel; 4] = [Self::Whatsapp, Self::Sms, Self::VoiceTranscript, Self::Other];
 
     /// The channel's name as written in policies.
     pub fn as_str(self) -> &'static str {
@@ -278,9 +273,6 @@ pub struct Message {
 impl Message {
     /// A plain outbound WhatsApp text message.
     pub fn text(text: impl Into<String>) -> Self {
-        Self {
-            text: text.into(),
-            ..Self::default()
-        }
+        Self { text: text.into(), ..Self::default() }
     }
 }

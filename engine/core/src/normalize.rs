@@ -27,10 +27,7 @@ impl<'a> Normalized<'a> {
     /// Normalizes `original`.
     pub fn new(original: &'a str) -> Self {
         if original.is_ascii() {
-            return Self {
-                text: Cow::Borrowed(original),
-                map: Vec::new(),
-            };
+            return Self { text: Cow::Borrowed(original), map: Vec::new() };
         }
         let mut text = String::with_capacity(original.len());
         let mut map = Vec::with_capacity(original.len());
@@ -58,10 +55,7 @@ impl<'a> Normalized<'a> {
                 }
             }
         }
-        Self {
-            text: Cow::Owned(text),
-            map,
-        }
+        Self { text: Cow::Owned(text), map }
     }
 
     /// The normalized text detectors see.
@@ -81,10 +75,7 @@ impl<'a> Normalized<'a> {
             return (start, end);
         }
         if start >= end {
-            let at = self
-                .map
-                .get(start)
-                .map_or_else(|| self.original_len(), |r| r.0 as usize);
+            let at = self.map.get(start).map_or_else(|| self.original_len(), |r| r.0 as usize);
             return (at, at);
         }
         let s = self.map[start].0 as usize;
@@ -115,9 +106,9 @@ pub fn is_invisible(c: char) -> bool {
 
 /// Zero code points of the Unicode decimal-digit blocks NFKC leaves alone.
 const DIGIT_ZEROS: &[u32] = &[
-    0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6, 0x0D66,
-    0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90,
-    0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0,
+    0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6, 0x0D66, 0x0DE6,
+    0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90, 0x1B50, 0x1BB0,
+    0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0,
 ];
 
 /// Folds one character to the ASCII character it imitates, if it is a known look-alike
@@ -131,19 +122,9 @@ fn fold(c: char) -> Option<char> {
     }
     Some(match c {
         // Dashes and minus signs.
-        '\u{2010}'..='\u{2015}'
-        | '\u{2212}'
-        | '\u{FE58}'
-        | '\u{FE63}'
-        | '\u{FF0D}'
-        | '\u{2043}' => '-',
+        '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}' | '\u{2043}' => '-',
         // Spaces.
-        '\u{00A0}'
-        | '\u{1680}'
-        | '\u{2000}'..='\u{200A}'
-        | '\u{202F}'
-        | '\u{205F}'
-        | '\u{3000}' => ' ',
+        '\u{00A0}' | '\u{1680}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' | '\u{3000}' => ' ',
         // Dots.
         '\u{2024}' | '\u{FF0E}' | '\u{3002}' | '\u{FF61}' => '.',
         // Cyrillic look-alikes.
@@ -217,10 +198,7 @@ mod tests {
     #[test]
     fn spec_evasions_fold_to_one_card() {
         assert_eq!(norm("4１１１ 1111 1111 1111"), "4111 1111 1111 1111");
-        assert_eq!(
-            norm("4111\u{200b}1111\u{200b}1111\u{200b}1111"),
-            "4111111111111111"
-        );
+        assert_eq!(norm("4111\u{200b}1111\u{200b}1111\u{200b}1111"), "4111111111111111");
         assert_eq!(norm("𝟒𝟏𝟏𝟏"), "4111");
         assert_eq!(norm("٤١١١"), "4111");
         assert_eq!(norm("4111\u{00a0}1111\u{2013}1111"), "4111 1111-1111");

@@ -16,9 +16,7 @@ pub fn by_name(name: &str) -> Option<fn(&str) -> bool> {
 
 /// Iterates the ASCII digits of `s` as numbers, skipping everything else.
 pub fn digits(s: &str) -> impl DoubleEndedIterator<Item = u32> + '_ {
-    s.bytes()
-        .filter(u8::is_ascii_digit)
-        .map(|b| u32::from(b - b'0'))
+    s.bytes().filter(u8::is_ascii_digit).map(|b| u32::from(b - b'0'))
 }
 
 /// Luhn (mod 10) over the digits of `s`; false when there are fewer than two digits.

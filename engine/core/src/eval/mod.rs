@@ -85,21 +85,15 @@ fn meta_matches(m: &MetaCond, msg: &Message, kinds: &[bool; 8]) -> bool {
         && (m.channels.is_empty() || m.channels.contains(&msg.channel))
         && (m.directions.is_empty() || m.directions.contains(&msg.direction))
         && (m.sender_roles.is_empty()
-            || sender
-                .and_then(|p| p.role)
-                .is_some_and(|r| m.sender_roles.contains(&r)))
+            || sender.and_then(|p| p.role).is_some_and(|r| m.sender_roles.contains(&r)))
         && (m.sender_groups.is_empty()
             || sender.is_some_and(|p| p.groups.iter().any(|g| m.sender_groups.contains(g))))
         && (m.recipient_roles.is_empty()
-            || recipient
-                .and_then(|p| p.role)
-                .is_some_and(|r| m.recipient_roles.contains(&r)))
+            || recipient.and_then(|p| p.role).is_some_and(|r| m.recipient_roles.contains(&r)))
         && (m.recipient_groups.is_empty()
             || recipient.is_some_and(|p| p.groups.iter().any(|g| m.recipient_groups.contains(g))))
         && (m.kinds.is_empty() || m.kinds.iter().any(|k| kinds[kind_index(*k)]))
-        && m.attributes
-            .iter()
-            .all(|(k, v)| msg.attributes.get(k) == Some(v))
+        && m.attributes.iter().all(|(k, v)| msg.attributes.get(k) == Some(v))
 }
 
 fn attachments_match(a: &AttachmentCond, msg: &Message) -> bool {
@@ -121,28 +115,20 @@ fn attachments_match(a: &AttachmentCond, msg: &Message) -> bool {
 }
 
 fn requirement_holds(q: &Requirement, findings: &[RawFinding]) -> bool {
-    let n = findings
-        .iter()
-        .filter(|f| f.detector == q.detector && f.confidence >= q.min_confidence)
-        .count();
+    let n = findings.iter().filter(|f| f.detector == q.detector && f.confidence >= q.min_confidence).count();
     n >= q.min_count as usize
 }
 
 fn cond_holds(c: &Cond, msg: &Message, kinds: &[bool; 8], findings: &[RawFinding]) -> bool {
     meta_matches(&c.meta, msg, kinds)
-        && c.attachments
-            .as_ref()
-            .is_none_or(|a| attachments_match(a, msg))
+        && c.attachments.as_ref().is_none_or(|a| attachments_match(a, msg))
         && (c.any.is_empty() || c.any.iter().any(|q| requirement_holds(q, findings)))
         && c.all.iter().all(|q| requirement_holds(q, findings))
 }
 
 /// True when a finding satisfies one of the requirements of a rule's `when`.
 fn satisfies(c: &Cond, f: &RawFinding) -> bool {
-    c.any
-        .iter()
-        .chain(&c.all)
-        .any(|q| q.detector == f.detector && f.confidence >= q.min_confidence)
+    c.any.iter().chain(&c.all).any(|q| q.detector == f.detector && f.confidence >= q.min_confidence)
 }
 
 fn is_opt_out(msg: &Message) -> bool {
@@ -201,15 +187,7 @@ impl PolicySet {
         if needed.iter().any(|&n| n) {
             let mut scratch = scan::Scratch::default();
             fields::for_each(msg, |path, text| {
-                self.scan_field(
-                    &needed,
-                    path,
-                    text,
-                    msg,
-                    &mut scratch,
-                    &mut raw,
-                    &mut errors,
-                );
+                self.scan_field(&needed, path, text, msg, &mut scratch, &mut raw, &mut errors);
             });
         }
 
@@ -237,11 +215,7 @@ impl PolicySet {
                 mode: r.mode,
             });
             if let Some(severity) = r.alert {
-                alerts.push(Alert {
-                    policy: p.name.clone(),
-                    rule: r.id.clone(),
-                    severity,
-                });
+                alerts.push(Alert { policy: p.name.clone(), rule: r.id.clone(), severity });
             }
             if r.mode == Mode::Enforce {
                 action = action.max(r.action);
@@ -252,8 +226,7 @@ impl PolicySet {
             action = action.max(e.on_error);
         }
 
-        let enforce =
-            |&(pi, ri): &(usize, usize)| self.policies[pi].rules[ri].mode == Mode::Enforce;
+        let enforce = |&(pi, ri): &(usize, usize)| self.policies[pi].rules[ri].mode == Mode::Enforce;
         let mut notice = None;
         if action != Action::Allow {
             let mut notices: Vec<&str> = Vec::new();
@@ -285,10 +258,7 @@ impl PolicySet {
                     detector: &self.detectors[f.detector].id,
                 };
                 if r.action == Action::Redact && action == Action::Redact {
-                    delivered_spans
-                        .entry(f.field)
-                        .or_default()
-                        .push(span.clone());
+                    delivered_spans.entry(f.field).or_default().push(span.clone());
                 }
                 if r.record == RecordMode::Redacted {
                     record_spans.entry(f.field).or_default().push(span);

@@ -19,8 +19,7 @@ pub struct RedactSpan<'a> {
 
 /// GSM-7 basic characters usable as a mask on SMS without flipping the message to UCS-2.
 fn is_gsm7_mask(c: char) -> bool {
-    c.is_ascii_alphanumeric()
-        || matches!(c, '*' | '#' | '-' | '.' | '_' | '+' | '=' | '/' | '?' | '!')
+    c.is_ascii_alphanumeric() || matches!(c, '*' | '#' | '-' | '.' | '_' | '+' | '=' | '/' | '?' | '!')
 }
 
 /// Rewrites `text` with `spans` redacted. Overlapping or touching spans are merged; a
@@ -117,28 +116,15 @@ mod tests {
     use super::*;
 
     fn spec(style: RedactStyle, keep_last: usize) -> RedactSpec {
-        RedactSpec {
-            style,
-            char: None,
-            keep_first: 0,
-            keep_last,
-        }
+        RedactSpec { style, char: None, keep_first: 0, keep_last }
     }
 
     #[test]
     fn mask_keeps_last_and_masks_separators() {
         let s = spec(RedactStyle::Mask, 4);
         let text = "here: 4111-1111-1111-1111 thx";
-        let mut spans = [RedactSpan {
-            start: 6,
-            end: 25,
-            spec: &s,
-            detector: "credit_card",
-        }];
-        assert_eq!(
-            apply(text, &mut spans, &[0; 32], false),
-            "here: ***************1111 thx"
-        );
+        let mut spans = [RedactSpan { start: 6, end: 25, spec: &s, detector: "credit_card" }];
+        assert_eq!(apply(text, &mut spans, &[0; 32], false), "here: ***************1111 thx");
     }
 
     #[test]
@@ -146,18 +132,8 @@ mod tests {
         let s = spec(RedactStyle::Label, 0);
         let text = "a 123456789 b";
         let mut spans = [
-            RedactSpan {
-                start: 2,
-                end: 8,
-                spec: &s,
-                detector: "us_ssn",
-            },
-            RedactSpan {
-                start: 5,
-                end: 11,
-                spec: &s,
-                detector: "phone",
-            },
+            RedactSpan { start: 2, end: 8, spec: &s, detector: "us_ssn" },
+            RedactSpan { start: 5, end: 11, spec: &s, detector: "phone" },
         ];
         assert_eq!(apply(text, &mut spans, &[0; 32], false), "a [US_SSN] b");
     }
@@ -166,19 +142,9 @@ mod tests {
     fn hash_is_keyed_and_short() {
         let s = spec(RedactStyle::Hash, 0);
         let text = "x secret y";
-        let mut a = [RedactSpan {
-            start: 2,
-            end: 8,
-            spec: &s,
-            detector: "d",
-        }];
+        let mut a = [RedactSpan { start: 2, end: 8, spec: &s, detector: "d" }];
         let out1 = apply(text, &mut a, &[1; 32], false);
-        let mut b = [RedactSpan {
-            start: 2,
-            end: 8,
-            spec: &s,
-            detector: "d",
-        }];
+        let mut b = [RedactSpan { start: 2, end: 8, spec: &s, detector: "d" }];
         let out2 = apply(text, &mut b, &[2; 32], false);
         assert!(out1.starts_with("x [#") && out1.len() == "x [#".len() + 12 + "] y".len());
         assert_ne!(out1, out2, "the hash must depend on the key");
@@ -186,18 +152,8 @@ mod tests {
 
     #[test]
     fn sms_mask_stays_gsm7() {
-        let s = RedactSpec {
-            style: RedactStyle::Mask,
-            char: Some('•'),
-            keep_first: 0,
-            keep_last: 0,
-        };
-        let mut spans = [RedactSpan {
-            start: 0,
-            end: 3,
-            spec: &s,
-            detector: "d",
-        }];
+        let s = RedactSpec { style: RedactStyle::Mask, char: Some('•'), keep_first: 0, keep_last: 0 };
+        let mut spans = [RedactSpan { start: 0, end: 3, spec: &s, detector: "d" }];
         assert_eq!(apply("abc", &mut spans, &[0; 32], true), "***");
     }
 

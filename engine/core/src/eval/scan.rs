@@ -42,8 +42,7 @@ impl PolicySet {
         s.hits.clear();
         if let Some(ac) = &self.literals {
             for m in ac.find_overlapping_iter(bytes) {
-                s.hits
-                    .push((m.pattern().as_u32(), m.start() as u32, m.end() as u32));
+                s.hits.push((m.pattern().as_u32(), m.start() as u32, m.end() as u32));
             }
         }
         s.local.clear();
@@ -52,16 +51,13 @@ impl PolicySet {
                 continue;
             }
             let has_role = |role: LitRole, hits: &[(u32, u32, u32)]| {
-                hits.iter()
-                    .any(|&(p, _, _)| self.literal_roles[p as usize].contains(&(d, role)))
+                hits.iter().any(|&(p, _, _)| self.literal_roles[p as usize].contains(&(d, role)))
             };
             let open = match entry.gate {
                 CompiledGate::Always => true,
                 CompiledGate::MinDigits(n) => digits >= n,
                 CompiledGate::AnyByte(set) => bytes.iter().any(|b| set.contains(b)),
-                CompiledGate::Literal => {
-                    has_role(LitRole::Gate, &s.hits) || has_role(LitRole::Term, &s.hits)
-                }
+                CompiledGate::Literal => has_role(LitRole::Gate, &s.hits) || has_role(LitRole::Term, &s.hits),
                 CompiledGate::Keywords => has_role(LitRole::Keyword, &s.hits),
             };
             if !open {
@@ -81,9 +77,7 @@ impl PolicySet {
                         }
                     }
                 }
-                Matcher::Terms => {
-                    terms_candidates(self, d, bytes, &s.hits, entry.base, &mut s.candidates)
-                }
+                Matcher::Terms => terms_candidates(self, d, bytes, &s.hits, entry.base, &mut s.candidates),
                 Matcher::Plugin { plugin, on_error } => {
                     let input = PluginInput {
                         text: t,
@@ -98,11 +92,7 @@ impl PolicySet {
                                 && f.end <= t.len()
                                 && t.is_char_boundary(f.start)
                                 && t.is_char_boundary(f.end))
-                            .then_some(Candidate {
-                                start: f.start,
-                                end: f.end,
-                                confidence: f.confidence,
-                            })
+                            .then_some(Candidate { start: f.start, end: f.end, confidence: f.confidence })
                         })),
                         Err(e) => {
                             if !errors.iter().any(|x| x.detector == entry.id) {
@@ -140,18 +130,8 @@ impl PolicySet {
                     }
                 }
                 let (start, end) = norm.original_span(c.start, c.end);
-                let f = RawFinding {
-                    detector: d,
-                    field: path,
-                    start,
-                    end,
-                    confidence: c.confidence,
-                };
-                if !s
-                    .local
-                    .iter()
-                    .any(|x| x.detector == d && x.start == start && x.end == end)
-                {
+                let f = RawFinding { detector: d, field: path, start, end, confidence: c.confidence };
+                if !s.local.iter().any(|x| x.detector == d && x.start == start && x.end == end) {
                     s.local.push(f);
                 }
             }
@@ -166,15 +146,7 @@ impl PolicySet {
         let msg = Message::text(text);
         let mut out = Vec::new();
         let mut errors = Vec::new();
-        self.scan_field(
-            &needed,
-            FieldPath::Text,
-            text,
-            &msg,
-            &mut Scratch::default(),
-            &mut out,
-            &mut errors,
-        );
+        self.scan_field(&needed, FieldPath::Text, text, &msg, &mut Scratch::default(), &mut out, &mut errors);
         out
     }
 
@@ -186,8 +158,7 @@ impl PolicySet {
         for (doc, _) in &self.docs {
             for def in &doc.value.spec.detectors {
                 if doc.value.metadata.name.value == policy && def.id.value == id {
-                    return (self.detectors.get(idx).map(|e| e.id.as_str()) == Some(id))
-                        .then_some(idx);
+                    return (self.detectors.get(idx).map(|e| e.id.as_str()) == Some(id)).then_some(idx);
                 }
                 idx += 1;
             }
@@ -217,11 +188,7 @@ fn terms_candidates(
     let mut last_end = 0;
     for (s, e) in mine {
         if s >= last_end {
-            out.push(Candidate {
-                start: s,
-                end: e,
-                confidence: base,
-            });
+            out.push(Candidate { start: s, end: e, confidence: base });
             last_end = e;
         }
     }

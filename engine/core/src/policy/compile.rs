@@ -34,17 +34,11 @@ pub(crate) enum Matcher {
     /// A built-in detector.
     Builtin(&'static Built),
     /// A policy regex, with an optional validator.
-    Pattern {
-        regex: Regex,
-        validator: Option<fn(&str) -> bool>,
-    },
+    Pattern { regex: Regex, validator: Option<fn(&str) -> bool> },
     /// Dictionary terms; matches come from the shared automaton.
     Terms,
     /// A WASM plugin.
-    Plugin {
-        plugin: Arc<dyn PluginDetector>,
-        on_error: Action,
-    },
+    Plugin { plugin: Arc<dyn PluginDetector>, on_error: Action },
 }
 
 /// One detector of the set, built-in or policy-local.
@@ -208,36 +202,23 @@ fn resolve_meta(s: &model::Scope) -> MetaCond {
         recipient_roles: s.recipient_roles.clone(),
         recipient_groups: s.recipient_groups.clone(),
         kinds: s.kinds.clone(),
-        attributes: s
-            .attributes
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
+        attributes: s.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
     }
 }
 
 fn valid_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 fn valid_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
 /// First line of an error, for one-line diagnostics.
 fn one_line(e: &impl std::fmt::Display) -> String {
     let s = e.to_string();
     let lines: Vec<&str> = s.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    lines
-        .last()
-        .copied()
-        .unwrap_or("")
-        .trim_start_matches("error: ")
-        .to_owned()
+    lines.last().copied().unwrap_or("").trim_start_matches("error: ").to_owned()
 }
 
 /// Compiles parsed documents. Errors go to `errors`; returns a set only if there were none.
@@ -284,20 +265,13 @@ pub(crate) fn compile(
     let mut names: HashMap<String, (String, u32, u32)> = HashMap::new();
     let mut policies = Vec::new();
     for (doc, source) in &docs {
-        let mut rep = Reporter {
-            file: &source.name,
-            text: &source.text,
-            out: errors,
-        };
+        let mut rep = Reporter { file: &source.name, text: &source.text, out: errors };
         let d = &doc.value;
         if d.api_version.value != "linewall/v1" {
             rep.error(
                 d.api_version.line,
                 d.api_version.column,
-                format!(
-                    "unsupported apiVersion `{}`: expected `linewall/v1`",
-                    d.api_version.value
-                ),
+                format!("unsupported apiVersion `{}`: expected `linewall/v1`", d.api_version.value),
             );
         }
         if d.kind.value != "Policy" {
@@ -319,16 +293,10 @@ pub(crate) fn compile(
             rep.error(
                 name.line,
                 name.column,
-                format!(
-                    "duplicate policy name `{}`: first defined at {file}:{l}:{c}",
-                    name.value
-                ),
+                format!("duplicate policy name `{}`: first defined at {file}:{l}:{c}", name.value),
             );
         } else {
-            names.insert(
-                name.value.clone(),
-                (source.name.clone(), name.line, name.column),
-            );
+            names.insert(name.value.clone(), (source.name.clone(), name.line, name.column));
         }
 
         // Policy-local detectors.
@@ -336,30 +304,19 @@ pub(crate) fn compile(
         for def in &d.spec.detectors {
             let id = &def.id;
             if !valid_id(id) {
-                rep.error(
-                    id.line,
-                    id.column,
-                    format!("invalid detector id `{}`: use [a-z0-9_-]+", id.value),
-                );
+                rep.error(id.line, id.column, format!("invalid detector id `{}`: use [a-z0-9_-]+", id.value));
                 continue;
             }
             if builtin_index.contains_key(id.value.as_str()) {
                 rep.error(
                     id.line,
                     id.column,
-                    format!(
-                        "detector id `{}` is a built-in detector: choose another id",
-                        id.value
-                    ),
+                    format!("detector id `{}` is a built-in detector: choose another id", id.value),
                 );
                 continue;
             }
             if local.contains_key(&id.value) {
-                rep.error(
-                    id.line,
-                    id.column,
-                    format!("duplicate detector id `{}` in this policy", id.value),
-                );
+                rep.error(id.line, id.column, format!("duplicate detector id `{}` in this policy", id.value));
                 continue;
             }
             let kinds = usize::from(def.pattern.is_some())
@@ -369,10 +326,7 @@ pub(crate) fn compile(
                 rep.error(
                     id.line,
                     id.column,
-                    format!(
-                        "detector `{}` needs exactly one of `pattern`, `terms` or `plugin`",
-                        id.value
-                    ),
+                    format!("detector `{}` needs exactly one of `pattern`, `terms` or `plugin`", id.value),
                 );
                 continue;
             }
@@ -389,11 +343,7 @@ pub(crate) fn compile(
                         rep.error(
                             p.line,
                             p.column,
-                            format!(
-                                "invalid pattern for detector `{}`: {}",
-                                id.value,
-                                one_line(&e)
-                            ),
+                            format!("invalid pattern for detector `{}`: {}", id.value, one_line(&e)),
                         );
                         continue;
                     }
@@ -419,11 +369,7 @@ pub(crate) fn compile(
                 Matcher::Pattern { regex, validator }
             } else if let Some(terms) = &def.terms {
                 if terms.value.iter().all(|t| t.trim().is_empty()) {
-                    rep.error(
-                        terms.line,
-                        terms.column,
-                        format!("detector `{}` has no terms", id.value),
-                    );
+                    rep.error(terms.line, terms.column, format!("detector `{}` has no terms", id.value));
                     continue;
                 }
                 for t in &terms.value {
@@ -436,10 +382,7 @@ pub(crate) fn compile(
                     rep.error(
                         p.module.line,
                         p.module.column,
-                        format!(
-                            "detector `{}` is a plugin but this build has no plugin host",
-                            id.value
-                        ),
+                        format!("detector `{}` is a plugin but this build has no plugin host", id.value),
                     );
                     continue;
                 };
@@ -453,10 +396,7 @@ pub(crate) fn compile(
                     timeout_ms: p.timeout_ms.unwrap_or(DEFAULT_PLUGIN_TIMEOUT_MS),
                 };
                 match loader.load(&spec) {
-                    Ok(plugin) => Matcher::Plugin {
-                        plugin,
-                        on_error: p.on_error.unwrap_or(Action::Block),
-                    },
+                    Ok(plugin) => Matcher::Plugin { plugin, on_error: p.on_error.unwrap_or(Action::Block) },
                     Err(e) => {
                         rep.error(
                             p.module.line,
@@ -470,10 +410,7 @@ pub(crate) fn compile(
                 continue;
             };
             if def.validator.is_some() && def.pattern.is_none() {
-                let v = def
-                    .validator
-                    .as_ref()
-                    .map_or((id.line, id.column), |v| (v.line, v.column));
+                let v = def.validator.as_ref().map_or((id.line, id.column), |v| (v.line, v.column));
                 rep.error(v.0, v.1, "`validator` only applies to `pattern` detectors");
             }
             for k in &def.keywords {
@@ -487,10 +424,7 @@ pub(crate) fn compile(
                 context: ContextRule {
                     window: def.keyword_window.unwrap_or(DEFAULT_KEYWORD_WINDOW),
                     requires: def.requires_keywords,
-                    boosted: def
-                        .confidence_with_keywords
-                        .unwrap_or(Confidence::High)
-                        .max(base),
+                    boosted: def.confidence_with_keywords.unwrap_or(Confidence::High).max(base),
                 },
                 base,
                 has_keywords: !def.keywords.is_empty(),
@@ -505,33 +439,23 @@ pub(crate) fn compile(
                 );
             }
         }
-        let resolve =
-            |r: &model::DetectorRequirement, rep: &mut Reporter<'_>| -> Option<Requirement> {
-                let idx = local
-                    .get(&r.id.value)
-                    .copied()
-                    .or_else(|| builtin_index.get(r.id.value.as_str()).copied());
-                match idx {
-                    Some(detector) => Some(Requirement {
-                        detector,
-                        min_confidence: r.min_confidence.unwrap_or(Confidence::Low),
-                        min_count: r.min_count.unwrap_or(1).max(1),
-                    }),
-                    None => {
-                        rep.error(
-                            r.id.line,
-                            r.id.column,
-                            format!("unknown detector `{}`", r.id.value),
-                        );
-                        None
-                    }
+        let resolve = |r: &model::DetectorRequirement, rep: &mut Reporter<'_>| -> Option<Requirement> {
+            let idx =
+                local.get(&r.id.value).copied().or_else(|| builtin_index.get(r.id.value.as_str()).copied());
+            match idx {
+                Some(detector) => Some(Requirement {
+                    detector,
+                    min_confidence: r.min_confidence.unwrap_or(Confidence::Low),
+                    min_count: r.min_count.unwrap_or(1).max(1),
+                }),
+                None => {
+                    rep.error(r.id.line, r.id.column, format!("unknown detector `{}`", r.id.value));
+                    None
                 }
-            };
+            }
+        };
         let resolve_cond = |c: &model::Condition, rep: &mut Reporter<'_>| -> Cond {
-            let mut cond = Cond {
-                meta: resolve_meta(&c.meta()),
-                ..Cond::default()
-            };
+            let mut cond = Cond { meta: resolve_meta(&c.meta()), ..Cond::default() };
             if let Some(dc) = &c.detectors {
                 cond.any = dc.any.iter().filter_map(|r| resolve(r, rep)).collect();
                 cond.all = dc.all.iter().filter_map(|r| resolve(r, rep)).collect();
@@ -543,11 +467,7 @@ pub(crate) fn compile(
                         .iter()
                         .map(|e| e.trim_start_matches('.').to_ascii_lowercase())
                         .collect(),
-                    mime_types: a
-                        .mime_types
-                        .iter()
-                        .map(|m| m.to_ascii_lowercase())
-                        .collect(),
+                    mime_types: a.mime_types.iter().map(|m| m.to_ascii_lowercase()).collect(),
                     max_size_bytes: a.max_size_bytes,
                 });
             }
@@ -568,19 +488,13 @@ pub(crate) fn compile(
                 rep.error(
                     r.id.line,
                     r.id.column,
-                    format!(
-                        "duplicate rule id `{}` in policy `{}`",
-                        r.id.value, name.value
-                    ),
+                    format!("duplicate rule id `{}` in policy `{}`", r.id.value, name.value),
                 );
             }
             let when = resolve_cond(&r.when, &mut rep);
             let unless = r.unless.as_ref().map(|u| resolve_cond(u, &mut rep));
-            let names_detectors = r
-                .when
-                .detectors
-                .as_ref()
-                .is_some_and(|d| !d.any.is_empty() || !d.all.is_empty());
+            let names_detectors =
+                r.when.detectors.as_ref().is_some_and(|d| !d.any.is_empty() || !d.all.is_empty());
             if r.action == Action::Redact && !names_detectors {
                 rep.error(
                     r.id.line,
@@ -595,14 +509,16 @@ pub(crate) fn compile(
             if redact.style != RedactStyle::Mask
                 && (redact.keep_first > 0 || redact.keep_last > 0 || redact.char.is_some())
             {
-                rep.error(r.id.line, r.id.column, format!("rule `{}`: `char`, `keep_first` and `keep_last` only apply to the `mask` style", r.id.value));
+                rep.error(
+                    r.id.line,
+                    r.id.column,
+                    format!(
+                        "rule `{}`: `char`, `keep_first` and `keep_last` only apply to the `mask` style",
+                        r.id.value
+                    ),
+                );
             }
-            let mut dets: Vec<usize> = when
-                .any
-                .iter()
-                .chain(&when.all)
-                .map(|q| q.detector)
-                .collect();
+            let mut dets: Vec<usize> = when.any.iter().chain(&when.all).map(|q| q.detector).collect();
             if let Some(u) = &unless {
                 dets.extend(u.any.iter().chain(&u.all).map(|q| q.detector));
             }
@@ -683,14 +599,9 @@ pub(crate) fn compile(
 /// Runs every local detector's `examples` and `negative_examples`.
 fn check_examples(set: &PolicySet, errors: &mut Vec<super::Diagnostic>) {
     for (doc, source) in &set.docs {
-        let mut rep = Reporter {
-            file: &source.name,
-            text: &source.text,
-            out: errors,
-        };
+        let mut rep = Reporter { file: &source.name, text: &source.text, out: errors };
         for def in &doc.value.spec.detectors {
-            let Some(idx) = set.local_detector(&doc.value.metadata.name.value, &def.id.value)
-            else {
+            let Some(idx) = set.local_detector(&doc.value.metadata.name.value, &def.id.value) else {
                 continue;
             };
             for ex in &def.examples {
@@ -707,10 +618,7 @@ fn check_examples(set: &PolicySet, errors: &mut Vec<super::Diagnostic>) {
                     rep.error(
                         ex.line,
                         ex.column,
-                        format!(
-                            "negative example of detector `{}` produces a finding",
-                            def.id.value
-                        ),
+                        format!("negative example of detector `{}` produces a finding", def.id.value),
                     );
                 }
             }

@@ -39,21 +39,13 @@ impl Diagnostics {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file, self.line, self.column, self.message
-        )?;
+        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)?;
         if let Some(src) = &self.source_line {
             let col = self.column.max(1) as usize;
             let width = self.line.to_string().len();
             let rest: String = src.chars().skip(col - 1).collect();
             let token = token_len(&rest).max(1);
-            let pad: String = src
-                .chars()
-                .take(col - 1)
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
-                .collect();
+            let pad: String = src.chars().take(col - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
             write!(
                 f,
                 "\n{:width$} |\n{} | {}\n{:width$} | {}{}",
@@ -78,11 +70,7 @@ fn token_len(s: &str) -> usize {
             let body: usize = chars.take_while(|&c| c != q).count();
             body + 2
         }
-        Some(_) => s
-            .chars()
-            .take_while(|&c| !matches!(c, ' ' | ',' | ']' | '}' | '#'))
-            .count()
-            .max(1),
+        Some(_) => s.chars().take_while(|&c| !matches!(c, ' ' | ',' | ']' | '}' | '#')).count().max(1),
         None => 1,
     }
 }
@@ -111,9 +99,8 @@ pub(crate) struct Reporter<'a> {
 impl Reporter<'_> {
     /// Records an error at `line:column` of this file.
     pub fn error(&mut self, line: u32, column: u32, message: impl Into<String>) {
-        let source_line = (line > 0)
-            .then(|| self.text.lines().nth(line as usize - 1).map(str::to_owned))
-            .flatten();
+        let source_line =
+            (line > 0).then(|| self.text.lines().nth(line as usize - 1).map(str::to_owned)).flatten();
         self.out.push(Diagnostic {
             file: self.file.to_owned(),
             line,
@@ -132,12 +119,7 @@ mod tests {
     fn renders_position_snippet_and_underline() {
         let mut out = Vec::new();
         let text = "a: 1\n      - {id: cc}\n";
-        Reporter {
-            file: "p.yaml",
-            text,
-            out: &mut out,
-        }
-        .error(2, 14, "unknown detector `cc`");
+        Reporter { file: "p.yaml", text, out: &mut out }.error(2, 14, "unknown detector `cc`");
         let d = Diagnostics { errors: out };
         assert_eq!(
             d.to_string(),

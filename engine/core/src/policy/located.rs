@@ -19,11 +19,7 @@ pub struct Located<T> {
 impl<T> Located<T> {
     /// A value with no known position (built in code, not read from a file).
     pub fn unplaced(value: T) -> Self {
-        Self {
-            value,
-            line: 0,
-            column: 0,
-        }
+        Self { value, line: 0, column: 0 }
     }
 }
 

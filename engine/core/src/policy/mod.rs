@@ -74,52 +74,24 @@ pub struct PolicySummary {
 
 /// The policy packs shipped with Linewall, embedded at build time.
 pub const BUILTIN_PACKS: &[(&str, &str)] = &[
-    (
-        "policies/pci.yaml",
-        include_str!("../../../../policies/pci.yaml"),
-    ),
-    (
-        "policies/pii-us.yaml",
-        include_str!("../../../../policies/pii-us.yaml"),
-    ),
-    (
-        "policies/pii-intl.yaml",
-        include_str!("../../../../policies/pii-intl.yaml"),
-    ),
-    (
-        "policies/secrets.yaml",
-        include_str!("../../../../policies/secrets.yaml"),
-    ),
-    (
-        "policies/conduct.yaml",
-        include_str!("../../../../policies/conduct.yaml"),
-    ),
-    (
-        "policies/whatsapp.yaml",
-        include_str!("../../../../policies/whatsapp.yaml"),
-    ),
+    ("policies/pci.yaml", include_str!("../../../../policies/pci.yaml")),
+    ("policies/pii-us.yaml", include_str!("../../../../policies/pii-us.yaml")),
+    ("policies/pii-intl.yaml", include_str!("../../../../policies/pii-intl.yaml")),
+    ("policies/secrets.yaml", include_str!("../../../../policies/secrets.yaml")),
+    ("policies/conduct.yaml", include_str!("../../../../policies/conduct.yaml")),
+    ("policies/whatsapp.yaml", include_str!("../../../../policies/whatsapp.yaml")),
 ];
 
 fn parse(source: &PolicySource, errors: &mut Vec<Diagnostic>) -> Vec<Located<PolicyDoc>> {
-    let mut rep = diag::Reporter {
-        file: &source.name,
-        text: &source.text,
-        out: errors,
-    };
+    let mut rep = diag::Reporter { file: &source.name, text: &source.text, out: errors };
     if source.text.len() > MAX_POLICY_FILE_BYTES {
-        rep.error(
-            1,
-            1,
-            format!("policy file is larger than {MAX_POLICY_FILE_BYTES} bytes"),
-        );
+        rep.error(1, 1, format!("policy file is larger than {MAX_POLICY_FILE_BYTES} bytes"));
         return Vec::new();
     }
     match serde_saphyr::from_multiple::<Located<PolicyDoc>>(&source.text) {
         Ok(docs) => docs,
         Err(e) => {
-            let (line, column) = e
-                .location()
-                .map_or((1, 1), |l| (l.line() as u32, l.column() as u32));
+            let (line, column) = e.location().map_or((1, 1), |l| (l.line() as u32, l.column() as u32));
             rep.error(line, column, yaml_message(&e));
             Vec::new()
         }
@@ -151,9 +123,8 @@ fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         out.push(path.to_path_buf());
         return Ok(());
     }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
+    let mut entries: Vec<PathBuf> =
+        std::fs::read_dir(path)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
@@ -193,19 +164,13 @@ impl PolicySet {
                         file: name,
                         line: 1,
                         column: 1,
-                        message: format!(
-                            "policy file is larger than {MAX_POLICY_FILE_BYTES} bytes"
-                        ),
+                        message: format!("policy file is larger than {MAX_POLICY_FILE_BYTES} bytes"),
                         source_line: None,
                     }],
                 });
             }
             let text = std::fs::read_to_string(&f).map_err(|e| io_error(&name, &e))?;
-            sources.push(PolicySource {
-                name,
-                text,
-                base_dir: f.parent().map(Path::to_path_buf),
-            });
+            sources.push(PolicySource { name, text, base_dir: f.parent().map(Path::to_path_buf) });
         }
         Self::load_sources(sources, options)
     }
@@ -224,10 +189,7 @@ impl PolicySet {
     }
 
     /// Parses, validates and compiles policy sources; every error of the set is reported.
-    pub fn load_sources(
-        sources: Vec<PolicySource>,
-        options: &LoadOptions,
-    ) -> Result<PolicySet, Diagnostics> {
+    pub fn load_sources(sources: Vec<PolicySource>, options: &LoadOptions) -> Result<PolicySet, Diagnostics> {
         let mut errors = Vec::new();
         let mut docs = Vec::new();
         for source in sources {
@@ -247,8 +209,7 @@ impl PolicySet {
                         source_line: None,
                     });
                 }
-                errors
-                    .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+                errors.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
                 Err(Diagnostics { errors })
             }
         }

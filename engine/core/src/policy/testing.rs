@@ -49,40 +49,24 @@ pub fn compare(expect: &Expect, v: &Verdict) -> Vec<String> {
     if let Some(a) = expect.action
         && a != v.action
     {
-        diffs.push(format!(
-            "action: expected `{}`, got `{}`",
-            a.as_str(),
-            v.action.as_str()
-        ));
+        diffs.push(format!("action: expected `{}`, got `{}`", a.as_str(), v.action.as_str()));
     }
     if let Some(rules) = &expect.rules {
         let got: BTreeSet<&str> = v.matched.iter().map(|m| m.rule.as_str()).collect();
         if set_of(rules) != got {
-            diffs.push(format!(
-                "rules: expected {:?}, got {:?}",
-                set_of(rules),
-                got
-            ));
+            diffs.push(format!("rules: expected {:?}, got {:?}", set_of(rules), got));
         }
     }
     if let Some(dets) = &expect.detectors {
         let got: BTreeSet<&str> = v.findings.iter().map(|f| f.detector.as_str()).collect();
         if set_of(dets) != got {
-            diffs.push(format!(
-                "detectors: expected {:?}, got {:?}",
-                set_of(dets),
-                got
-            ));
+            diffs.push(format!("detectors: expected {:?}, got {:?}", set_of(dets), got));
         }
     }
     if let Some(alerts) = &expect.alerts {
         let got: BTreeSet<&str> = v.alerts.iter().map(|a| a.rule.as_str()).collect();
         if set_of(alerts) != got {
-            diffs.push(format!(
-                "alerts: expected {:?}, got {:?}",
-                set_of(alerts),
-                got
-            ));
+            diffs.push(format!("alerts: expected {:?}, got {:?}", set_of(alerts), got));
         }
     }
     if let Some(text) = &expect.delivered_text {
@@ -94,10 +78,7 @@ pub fn compare(expect: &Expect, v: &Verdict) -> Vec<String> {
     if let Some(text) = &expect.record_text
         && *text != v.record.text
     {
-        diffs.push(format!(
-            "record_text: expected {text:?}, got {:?}",
-            v.record.text
-        ));
+        diffs.push(format!("record_text: expected {text:?}, got {:?}", v.record.text));
     }
     if let Some(n) = &expect.notice
         && Some(n) != v.notice.as_ref()
@@ -119,11 +100,8 @@ impl PolicySet {
             }
             let policy = d.metadata.name.value.clone();
             let mut errors = Vec::new();
-            let alone = super::compile::compile(
-                vec![(doc.clone(), source.clone())],
-                &self.options,
-                &mut errors,
-            );
+            let alone =
+                super::compile::compile(vec![(doc.clone(), source.clone())], &self.options, &mut errors);
             let Some(alone) = alone else {
                 report.cases.push(TestCase {
                     policy,
@@ -141,13 +119,7 @@ impl PolicySet {
                     name: t.name.value.clone(),
                     passed: diffs.is_empty(),
                     failure: (!diffs.is_empty()).then(|| {
-                        format!(
-                            "{}:{}:{}: {}",
-                            source.name,
-                            t.name.line,
-                            t.name.column,
-                            diffs.join("; ")
-                        )
+                        format!("{}:{}:{}: {}", source.name, t.name.line, t.name.column, diffs.join("; "))
                     }),
                 });
             }
@@ -155,18 +127,12 @@ impl PolicySet {
         for spec in crate::detect::builtin::all() {
             let mut failures = Vec::new();
             for ex in spec.examples {
-                if crate::detect::builtin::detect(spec.id, ex)
-                    .unwrap_or_default()
-                    .is_empty()
-                {
+                if crate::detect::builtin::detect(spec.id, ex).unwrap_or_default().is_empty() {
                     failures.push(format!("example {ex:?} produces no finding"));
                 }
             }
             for ex in spec.negative_examples {
-                if !crate::detect::builtin::detect(spec.id, ex)
-                    .unwrap_or_default()
-                    .is_empty()
-                {
+                if !crate::detect::builtin::detect(spec.id, ex).unwrap_or_default().is_empty() {
                     failures.push(format!("negative example {ex:?} produces a finding"));
                 }
             }

@@ -37,14 +37,8 @@ pub struct Built {
     pub matcher: Box<dyn Detector>,
 }
 
-static BUILT: LazyLock<Vec<Built>> = LazyLock::new(|| {
-    all()
-        .map(|spec| Built {
-            spec,
-            matcher: (spec.build)(),
-        })
-        .collect()
-});
+static BUILT: LazyLock<Vec<Built>> =
+    LazyLock::new(|| all().map(|spec| Built { spec, matcher: (spec.build)() }).collect());
 
 /// Every built-in detector with its matcher, built once per process.
 pub fn built() -> &'static [Built] {
@@ -104,11 +98,7 @@ pub fn detect(id: &str, text: &str) -> Option<Vec<TextMatch>> {
             .filter_map(|mut c| {
                 rule.apply(&mut c, &hits).then(|| {
                     let (start, end) = norm.original_span(c.start, c.end);
-                    TextMatch {
-                        start,
-                        end,
-                        confidence: c.confidence,
-                    }
+                    TextMatch { start, end, confidence: c.confidence }
                 })
             })
             .collect(),
@@ -168,11 +158,7 @@ mod tests {
         let mut failures = Vec::new();
         for spec in all() {
             assert!(!spec.examples.is_empty(), "`{}` has no examples", spec.id);
-            assert!(
-                !spec.negative_examples.is_empty(),
-                "`{}` has no negative examples",
-                spec.id
-            );
+            assert!(!spec.negative_examples.is_empty(), "`{}` has no negative examples", spec.id);
             for ex in spec.examples {
                 if detect(spec.id, ex).unwrap_or_default().is_empty() {
                     failures.push(format!("{}: example not found: {ex:?}", spec.id));

@@ -1,0 +1,16 @@
+# The two commands of the README: `make run` and `make test`.
+.PHONY: run test lint plugins bench compare
+
+# Serve the built-in policy packs over gRPC on 127.0.0.1:50051.
+run:
+	cargo run --release -p linewall -- serve
+
+# Everything CI runs after fmt and clippy: plugin builds, the whole test suite, the packs' own tests.
+test:
+	@if [ -x plugins/build.sh ]; then bash plugins/build.sh; fi
+	cargo test --workspace --locked
+	cargo run -q -p linewall -- test policies/ --quiet
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
