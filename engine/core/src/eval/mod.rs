@@ -81,7 +81,7 @@ fn kind_index(k: Kind) -> usize {
 fn meta_matches(m: &MetaCond, msg: &Message, kinds: &[bool; 8]) -> bool {
     let sender = msg.sender.as_ref();
     let recipient = msg.recipient.as_ref();
-    (m.tenants.is_empty() || m.tenants.iter().any(|t| *t == msg.tenant))
+    (m.tenants.is_empty() || m.tenants.contains(&msg.tenant))
         && (m.channels.is_empty() || m.channels.contains(&msg.channel))
         && (m.directions.is_empty() || m.directions.contains(&msg.direction))
         && (m.sender_roles.is_empty()

@@ -93,16 +93,14 @@ pub fn detect(id: &str, text: &str) -> Option<Vec<TextMatch>> {
         built.matcher.find(t, &mut out);
     }
     let rule = spec.context_rule();
-    Some(
-        out.into_iter()
-            .filter_map(|mut c| {
-                rule.apply(&mut c, &hits).then(|| {
-                    let (start, end) = norm.original_span(c.start, c.end);
-                    TextMatch { start, end, confidence: c.confidence }
-                })
-            })
-            .collect(),
-    )
+    let mut found = Vec::with_capacity(out.len());
+    for mut c in out {
+        if rule.apply(&mut c, &hits) {
+            let (start, end) = norm.original_span(c.start, c.end);
+            found.push(TextMatch { start, end, confidence: c.confidence });
+        }
+    }
+    Some(found)
 }
 
 #[cfg(test)]
