@@ -120,8 +120,9 @@ pub struct Verdict {
     pub id: String,
     /// What the messaging path does before delivery.
     pub action: Action,
-    /// What is delivered: the redacted message for `redact`, the original for `allow`,
-    /// nothing for `block`.
+    /// For `redact`: the message with every redacted field replaced (same shape as the
+    /// input). Absent for `allow` (deliver what was sent) and `block` (deliver nothing).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub delivered: Option<Message>,
     /// The copy the archive stores (always filled).
     pub record: Message,

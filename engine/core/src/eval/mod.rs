@@ -139,6 +139,28 @@ fn is_opt_out(msg: &Message) -> bool {
     OPT_OUT_KEYWORDS.iter().any(|k| t.eq_ignore_ascii_case(k))
 }
 
+/// A UUIDv7 decision id: time-ordered, unique per process without a syscall per call
+/// (a random process seed plus a counter fill the random bits).
+fn decision_id() -> String {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEED: OnceLock<u64> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let seed = *SEED.get_or_init(|| {
+        let mut b = [0u8; 8];
+        let _ = getrandom::fill(&mut b);
+        u64::from_le_bytes(b)
+    });
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let mut rand = [0u8; 10];
+    rand[..8].copy_from_slice(&(seed ^ n.rotate_left(17)).to_le_bytes());
+    rand[8..].copy_from_slice(&(n as u16).to_le_bytes());
+    uuid::Builder::from_unix_timestamp_millis(ms, &rand).into_uuid().to_string()
+}
+
 fn char_offset(text: &str, byte: usize) -> usize {
     text.get(..byte).map_or(0, |s| s.chars().count())
 }
@@ -147,12 +169,12 @@ impl PolicySet {
     /// Judges one message. Never fails: detector failures become `errors` entries and
     /// their fail mode applies.
     pub fn evaluate(&self, msg: &Message) -> Verdict {
-        let decision_id = uuid::Uuid::now_v7().to_string();
+        let decision_id = decision_id();
         if is_opt_out(msg) {
             return Verdict {
                 id: msg.id.clone(),
                 action: Action::Allow,
-                delivered: Some(msg.clone()),
+                delivered: None,
                 record: msg.clone(),
                 findings: Vec::new(),
                 matched: Vec::new(),
@@ -266,10 +288,8 @@ impl PolicySet {
             }
         }
         let sms = msg.channel == Channel::Sms;
-        let mut delivered = match action {
-            Action::Block => None,
-            _ => Some(msg.clone()),
-        };
+        // Only a redacted message differs from what the caller sent.
+        let mut delivered = (action == Action::Redact).then(|| msg.clone());
         if let Some(d) = delivered.as_mut() {
             for (path, spans) in &mut delivered_spans {
                 if let Some(field) = fields::get_mut(d, *path) {
@@ -291,7 +311,7 @@ impl PolicySet {
                 }
             }
         }
-        if action == Action::Block {
+        if action != Action::Redact {
             delivered = None;
         }
         let mut record = msg.clone();

@@ -44,7 +44,7 @@ fn set_of(v: &[String]) -> BTreeSet<&str> {
 }
 
 /// Compares a verdict with an expectation; returns every difference.
-pub fn compare(expect: &Expect, v: &Verdict) -> Vec<String> {
+pub fn compare(expect: &Expect, sent: &crate::Message, v: &Verdict) -> Vec<String> {
     let mut diffs = Vec::new();
     if let Some(a) = expect.action
         && a != v.action
@@ -70,7 +70,12 @@ pub fn compare(expect: &Expect, v: &Verdict) -> Vec<String> {
         }
     }
     if let Some(text) = &expect.delivered_text {
-        let got = v.delivered.as_ref().map(|d| d.text.as_str());
+        // An allowed message is delivered as sent.
+        let got = match (&v.delivered, v.action) {
+            (Some(d), _) => Some(d.text.as_str()),
+            (None, crate::verdict::Action::Allow) => Some(sent.text.as_str()),
+            (None, _) => None,
+        };
         if got != Some(text.as_str()) {
             diffs.push(format!("delivered_text: expected {text:?}, got {got:?}"));
         }
@@ -113,7 +118,7 @@ impl PolicySet {
             };
             for t in &d.spec.tests {
                 let verdict = alone.evaluate(&t.message);
-                let diffs = compare(&t.expect, &verdict);
+                let diffs = compare(&t.expect, &t.message, &verdict);
                 report.cases.push(TestCase {
                     policy: policy.clone(),
                     name: t.name.value.clone(),
