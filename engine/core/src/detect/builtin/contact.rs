@@ -1,6 +1,208 @@
-//! Built-in detectors: contact.
+//! Built-in detectors: contact details.
 
-use crate::detect::BuiltinDetector;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use phonenumber::country::Id;
+use regex::Regex;
+
+use super::digits::{self, context_has};
+use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Gate};
+
+/// Words that make a bare national-format number a phone number.
+const PHONE_WORDS: &[&str] = &[
+    "call",
+    "phone",
+    "tel",
+    "mobile",
+    "cell",
+    "whatsapp",
+    "number",
+    "contact",
+    "reach",
+    "ring",
+    "text me",
+    "sms",
+    "fax",
+    "teléfono",
+    "telefono",
+    "telefone",
+    "numéro",
+    "numero",
+    "nummer",
+    "handy",
+    "celular",
+    "móvil",
+    "ligue",
+    "llama",
+    "appelle",
+];
 
 /// The contact detectors.
-pub const DETECTORS: &[BuiltinDetector] = &[];
+pub const DETECTORS: &[BuiltinDetector] = &[
+    BuiltinDetector {
+        id: "email",
+        description: "Email address",
+        gate: Gate::AnyByte(b"@"),
+        keywords: &["email", "e-mail", "mail", "correo", "courriel"],
+        keyword_window: 40,
+        requires_keywords: false,
+        confidence_with_keywords: Confidence::High,
+        examples: &[
+            "Contact khanrhys@example.net today",
+            "write to OWILMS@EXAMPLE.NET",
+            "kristina66+2024@example.co.uk",
+        ],
+        negative_examples: &["meet @ 5pm", "user@localhost", "price: 5 @ $3.00"],
+        build: || Box::new(Email::new()),
+    },
+    BuiltinDetector {
+        id: "phone",
+        description: "Phone number, validated against real numbering plans",
+        gate: Gate::MinDigits(7),
+        keywords: &["call", "phone", "tel", "mobile", "cell", "whatsapp", "number", "contact", "sms"],
+        keyword_window: 40,
+        requires_keywords: false,
+        confidence_with_keywords: Confidence::High,
+        examples: &[
+            "new number +54 9 11 4981-2971",
+            "call me on +44 20 7946 0958",
+            "Teléfono: 0057 313 1677232",
+        ],
+        negative_examples: &[
+            "order 4111 1111 1111 1111",
+            "tracking 9400 5597 9711 4710",
+            "total 12,345,678.90",
+        ],
+        build: || Box::new(Phone),
+    },
+    BuiltinDetector {
+        id: "ip_address",
+        description: "IPv4 or IPv6 address",
+        gate: Gate::AnyByte(b".:"),
+        keywords: &["ip", "ip address", "server", "host", "address"],
+        keyword_window: 30,
+        requires_keywords: false,
+        confidence_with_keywords: Confidence::High,
+        examples: &["server at 10.24.3.201 is down", "ping 2001:db8:85a3::8a2e:370:7334", "IP 192.168.1.1"],
+        negative_examples: &["release v6.4.62", "version 1.2.3", "ip 300.1.2.3"],
+        build: || Box::new(IpAddress::new()),
+    },
+];
+
+struct Email {
+    re: Regex,
+}
+
+impl Email {
+    fn new() -> Self {
+        Self {
+            re: Regex::new(r"[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,63})@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*\.[A-Za-z]{2,24}\b")
+                .expect("static regex"),
+        }
+    }
+}
+
+impl Detector for Email {
+    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
+        for m in self.re.find_iter(text) {
+            out.push(Candidate { start: m.start(), end: m.end(), confidence: Confidence::Medium });
+        }
+    }
+}
+
+/// Regions tried for numbers written without a country code.
+const NATIONAL_REGIONS: &[Id] =
+    &[Id::US, Id::GB, Id::IN, Id::AU, Id::DE, Id::FR, Id::BR, Id::MX, Id::ES, Id::IT];
+
+fn valid_international(digits: &str) -> bool {
+    if !(8..=15).contains(&digits.len()) {
+        return false;
+    }
+    phonenumber::parse(None, format!("+{digits}")).is_ok_and(|n| phonenumber::is_valid(&n))
+}
+
+fn valid_national(digits: &str) -> bool {
+    (7..=12).contains(&digits.len())
+        && NATIONAL_REGIONS
+            .iter()
+            .any(|&r| phonenumber::parse(Some(r), digits).is_ok_and(|n| phonenumber::is_valid(&n)))
+}
+
+struct Phone;
+
+impl Detector for Phone {
+    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
+        for run in digits::runs(text) {
+            if run.len < 7 || run.len > 17 || run.attached {
+                continue;
+            }
+            let d = run.all();
+            let (s, e) = run.span(0, run.len);
+            let from = digits::floor_boundary(text, s.saturating_sub(40));
+            let labelled = context_has(text, from, s, PHONE_WORDS);
+            let ok = if run.plus {
+                valid_international(d)
+            } else if let Some(rest) = d.strip_prefix("00") {
+                valid_international(rest)
+            } else if labelled {
+                valid_national(d) || valid_international(d)
+            } else {
+                // An unlabelled national number needs a phone's shape: parentheses, or a
+                // few groups with separators.
+                let groups = run.groups(0, run.len).len();
+                let paren = text[..s].ends_with('(');
+                (paren || (2..=4).contains(&groups)) && (10..=11).contains(&run.len) && valid_national(d)
+            };
+            if ok {
+                let start =
+                    if run.plus { text[..s].rfind('+').filter(|&p| s - p <= 2).unwrap_or(s) } else { s };
+                let start = if text[..start].ends_with('(') { start - 1 } else { start };
+                out.push(Candidate { start, end: e, confidence: Confidence::Medium });
+            }
+        }
+    }
+}
+
+struct IpAddress {
+    v4: Regex,
+    v6: Regex,
+}
+
+impl IpAddress {
+    fn new() -> Self {
+        Self {
+            v4: Regex::new(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b").expect("static regex"),
+            v6: Regex::new(r"(?i)\b[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}\b").expect("static regex"),
+        }
+    }
+}
+
+impl Detector for IpAddress {
+    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
+        let b = text.as_bytes();
+        for m in self.v4.find_iter(text) {
+            let before = m.start().checked_sub(1).map(|i| b[i]);
+            let after = b.get(m.end()).copied();
+            // Part of a longer dotted sequence, or a version string like v1.2.3.4.
+            if matches!(before, Some(b'.' | b'v' | b'V'))
+                || (after == Some(b'.') && b.get(m.end() + 1).is_some_and(u8::is_ascii_digit))
+            {
+                continue;
+            }
+            if m.as_str().parse::<Ipv4Addr>().is_ok() {
+                out.push(Candidate { start: m.start(), end: m.end(), confidence: Confidence::Medium });
+            }
+        }
+        for m in self.v6.find_iter(text) {
+            let v = m.as_str();
+            if v.matches(':').count() >= 2
+                && v.len() >= 6
+                && v.parse::<Ipv6Addr>().is_ok()
+                && v.chars().any(|c| c.is_ascii_alphanumeric())
+            {
+                // Times like 10:30:00 parse as nothing; bare `::1`-style loopbacks are kept.
+                out.push(Candidate { start: m.start(), end: m.end(), confidence: Confidence::Medium });
+            }
+        }
+    }
+}

@@ -2,6 +2,7 @@
 
 pub mod contact;
 pub mod crypto;
+pub mod digits;
 pub mod finance;
 pub mod national;
 pub mod personal;
