@@ -128,6 +128,40 @@ fn valid_national(digits: &str) -> bool {
             .any(|&r| phonenumber::parse(Some(r), digits).is_ok_and(|n| phonenumber::is_valid(&n)))
 }
 
+/// Labels of identifiers that are not phone numbers.
+const OTHER_LABELS: &[&str] = &[
+    "routing",
+    "aba",
+    "rtn",
+    "ssn",
+    "social security",
+    "passport",
+    "account",
+    "acct",
+    "iban",
+    "card",
+    "order",
+    "invoice",
+    "tracking",
+    "ref",
+    "itin",
+    "sin ",
+    "nhs",
+    "tfn",
+    "aadhaar",
+    "pan ",
+];
+
+/// True when the word right before `at` is a code in capitals or mixed letters and
+/// digits (an IBAN group, `SSN`), which makes the following digits part of that code.
+fn previous_token_is_code(text: &str, at: usize) -> bool {
+    let before = text[..at].trim_end_matches([' ', '-', '.', ':', '#']);
+    let token: &str = before.rsplit(|c: char| !c.is_ascii_alphanumeric()).next().unwrap_or("");
+    token.len() >= 2
+        && token.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && !matches!(token, "TEL" | "PHONE" | "MOB" | "CALL" | "WA" | "SMS" | "FAX" | "NEW" | "CELL")
+}
+
 struct Phone;
 
 impl Detector for Phone {
@@ -139,13 +173,26 @@ impl Detector for Phone {
             let d = run.all();
             let (s, e) = run.span(0, run.len);
             let from = digits::floor_boundary(text, s.saturating_sub(40));
-            let labelled = context_has(text, from, s, PHONE_WORDS);
+            let near = digits::floor_boundary(text, s.saturating_sub(24));
+            let after = digits::ceil_boundary(text, e + 40);
+            // A number right after another identifier's label is that identifier.
+            let other = context_has(text, near, s, OTHER_LABELS) || previous_token_is_code(text, s);
+            let labelled = !other
+                && (context_has(text, from, s, PHONE_WORDS) || context_has(text, e, after, PHONE_WORDS));
+            let g = run.groups(0, run.len);
+            let date_like = run.len == 8 && matches!(g.as_slice(), [4, 2, 2] | [2, 2, 4] | [1 | 2, 1 | 2, 4]);
+            if date_like {
+                continue;
+            }
             let ok = if run.plus {
                 valid_international(d)
             } else if let Some(rest) = d.strip_prefix("00") {
                 valid_international(rest)
             } else if labelled {
-                valid_national(d) || valid_international(d)
+                // Long unbroken digit strings are references more often than phones.
+                if g.len() == 1 && run.len > 11 { false } else { valid_national(d) || valid_international(d) }
+            } else if other {
+                false
             } else {
                 // An unlabelled national number needs a phone's shape: parentheses, or a
                 // few groups with separators.

@@ -72,7 +72,24 @@ impl Run {
 }
 
 fn is_sep(b: u8) -> bool {
-    matches!(b, b' ' | b'-' | b'.' | b'/' | b'(' | b')')
+    matches!(b, b' ' | b'-' | b'.' | b'/' | b'_' | b'(' | b')')
+}
+
+/// The word right before byte `at`, skipping separators and punctuation.
+pub fn previous_token(text: &str, at: usize) -> &str {
+    let before = text[..at].trim_end_matches([' ', '-', '.', ':', '#', '_', '/']);
+    before.rsplit(|c: char| !c.is_ascii_alphanumeric()).next().unwrap_or("")
+}
+
+/// True when the word before `at` is a code in capitals (an IBAN group such as `XLJR`,
+/// a spaced-out letter such as the `L` of `P L 6 6 ...`), so the digits that follow
+/// continue that code rather than start a number of their own.
+pub fn follows_code(text: &str, at: usize, allowed: &[&str]) -> bool {
+    let token = previous_token(text, at);
+    (1..=4).contains(&token.len())
+        && token.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && token.bytes().any(|b| b.is_ascii_uppercase())
+        && !allowed.contains(&token)
 }
 
 /// Splits `text` into digit runs.
@@ -106,10 +123,13 @@ pub fn runs(text: &str) -> Vec<Run> {
         }
         if start > 0 {
             let p = b[start - 1];
-            if p.is_ascii_alphabetic() || p == b'_' {
+            if p.is_ascii_alphabetic() {
                 run.attached = true;
             }
-            if matches!(p, b'-' | b'.' | b'#' | b'/') && start > 1 && b[start - 2].is_ascii_alphanumeric() {
+            if matches!(p, b'-' | b'.' | b'#' | b'/' | b'_')
+                && start > 1
+                && b[start - 2].is_ascii_alphabetic()
+            {
                 run.attached = true;
             }
         }

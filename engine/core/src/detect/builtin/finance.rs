@@ -11,7 +11,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
     BuiltinDetector {
         id: "credit_card",
         description: "Payment card number (PAN): 13-19 digits, issuer range and Luhn check",
-        gate: Gate::MinDigits(13),
+        gate: Gate::MinDigits(12),
         keywords: &[
             "card",
             "credit",
@@ -164,6 +164,10 @@ pub const DETECTORS: &[BuiltinDetector] = &[
 fn card_prefix_ok(d: &str) -> bool {
     let n = d.len();
     let p = |k: usize| d.get(..k).and_then(|s| s.parse::<u32>().ok()).unwrap_or(0);
+    // Twelve digits: only Maestro issues such short numbers.
+    if n == 12 {
+        return matches!(p(2), 50 | 56..=58) || matches!(p(4), 6304 | 6759 | 6761..=6763);
+    }
     match d.as_bytes().first() {
         Some(b'4') => matches!(n, 13 | 16 | 19),
         Some(b'5') => {
@@ -185,7 +189,7 @@ fn card_prefix_ok(d: &str) -> bool {
 
 fn is_card(d: &str) -> bool {
     let b = d.as_bytes();
-    (13..=19).contains(&b.len()) && !b.iter().all(|&x| x == b[0]) && card_prefix_ok(d) && luhn(d)
+    (12..=19).contains(&b.len()) && !b.iter().all(|&x| x == b[0]) && card_prefix_ok(d) && luhn(d)
 }
 
 /// Payment cards over digit runs, also inside longer runs at group boundaries.
@@ -197,7 +201,14 @@ impl CreditCard {
             return;
         }
         let n = run.len.min(digits::MAX_DIGITS);
-        if (13..=19).contains(&run.len) && is_card(run.all()) {
+        // Every card layout starts with a four-digit group (4-4-4-4, 4-6-5, ...) unless the
+        // digits are spaced out one by one; order numbers like 123-4567890-1234567 do not.
+        let g = run.groups(0, n);
+        let card_layout = g.len() == 1 || g[0] == 4 || g.iter().all(|&x| x == 1);
+        if !card_layout {
+            return;
+        }
+        if (12..=19).contains(&run.len) && is_card(run.all()) {
             let (s, e) = run.span(0, n);
             out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
             return;
@@ -205,7 +216,7 @@ impl CreditCard {
         // A card followed or preceded by other digits (an expiry, a CVV): try sub-runs that
         // start and end on group boundaries.
         for a in (0..n).filter(|&a| run.boundary(a)) {
-            for b in (a + 13..=(a + 19).min(n)).rev() {
+            for b in (a + 12..=(a + 19).min(n)).rev() {
                 if run.boundary(b) && is_card(run.digit_str(a, b)) {
                     let (s, e) = run.span(a, b);
                     out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
@@ -219,7 +230,9 @@ impl CreditCard {
 impl Detector for CreditCard {
     fn find(&self, text: &str, out: &mut Vec<Candidate>) {
         for run in digits::runs(text) {
-            if run.len >= 13 {
+            if run.len >= 12
+                && !digits::follows_code(text, run.start, &["PAN", "CC", "CARD", "VISA", "AMEX", "MC", "JCB"])
+            {
                 Self::find_in(&run, out);
             }
         }
@@ -278,7 +291,7 @@ fn iban_at(b: &[u8], i: usize) -> Option<usize> {
             continue;
         }
         let mut k = j;
-        while k < b.len() && k - j < 3 && matches!(b[k], b' ' | b'-' | b'.') {
+        while k < b.len() && k - j < 3 && matches!(b[k], b' ' | b'-' | b'.' | b'_' | b'/') {
             k += 1;
         }
         if k == j || k >= b.len() || !b[k].is_ascii_alphanumeric() {
@@ -358,7 +371,11 @@ struct BankAccount;
 impl Detector for BankAccount {
     fn find(&self, text: &str, out: &mut Vec<Candidate>) {
         for run in digits::runs(text) {
-            if !(8..=17).contains(&run.len) || run.attached || run.plus {
+            if !(8..=17).contains(&run.len)
+                || run.attached
+                || run.plus
+                || digits::follows_code(text, run.start, &["ACCT", "AC", "NO", "NR"])
+            {
                 continue;
             }
             let d = run.all();

@@ -7,7 +7,35 @@ use crate::detect::validators::{au_tfn, luhn, nhs_mod11, sg_nric, verhoeff};
 use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Gate};
 
 /// Words that label a bare nine-digit number as a social security number.
-const SSN_WORDS: &[&str] = &["ssn", "social security", "social sec", "ss#", "ss #", "soc sec", "social"];
+const SSN_WORDS: &[&str] = &[
+    "ssn",
+    "social security",
+    "social sec",
+    "ss#",
+    "ss #",
+    "soc sec",
+    "social",
+    "tax form",
+    "tax id",
+    "taxpayer",
+];
+/// Labels of other numbers; when one sits right before a bare number, the number is not an SSN.
+const OTHER_LABELS: &[&str] =
+    &["acct", "account", "routing", "aba", "rtn", "card", "order", "invoice", "phone", "passport"];
+
+/// Whether a bare number at `[start, end)` is labelled by one of `words`: just before it
+/// (with no other label in between) or just after it.
+fn labelled(text: &str, start: usize, end: usize, words: &[&str]) -> bool {
+    let near = digits::floor_boundary(text, start.saturating_sub(16));
+    let far = digits::floor_boundary(text, start.saturating_sub(40));
+    let after = digits::ceil_boundary(text, end + 30);
+    if context_has(text, near, start, OTHER_LABELS) && !context_has(text, near, start, words) {
+        return false;
+    }
+    context_has(text, far, start, words) && !context_has(text, near, start, OTHER_LABELS)
+        || context_has(text, near, start, words)
+        || context_has(text, end, after, words)
+}
 
 /// The national-identifier detectors.
 pub const DETECTORS: &[BuiltinDetector] = &[
@@ -186,8 +214,7 @@ impl Detector for Ssn {
             }
             // 3-2-4 grouping is the SSN's own shape; any other shape needs an SSN word.
             let standard = run.groups(0, 9) == [3, 2, 4];
-            let from = digits::floor_boundary(text, run.start.saturating_sub(40));
-            if !standard && !context_has(text, from, run.start, SSN_WORDS) {
+            if !standard && !labelled(text, run.start, run.end, SSN_WORDS) {
                 continue;
             }
             let (s, e) = run.span(0, 9);
@@ -210,8 +237,7 @@ impl Detector for Itin {
                 continue;
             }
             let standard = run.groups(0, 9) == [3, 2, 4];
-            let from = digits::floor_boundary(text, run.start.saturating_sub(40));
-            if !standard && !context_has(text, from, run.start, &["itin", "taxpayer", "tax id"]) {
+            if !standard && !labelled(text, run.start, run.end, &["itin", "taxpayer", "tax id"]) {
                 continue;
             }
             let (s, e) = run.span(0, 9);
@@ -324,8 +350,8 @@ impl Detector for Passport {
         for m in self.re.find_iter(text) {
             let v = m.as_str().as_bytes();
             let digits = v.iter().filter(|b| b.is_ascii_digit()).count();
-            // Four-digit years and short codes are not passport numbers.
-            if digits < 5 {
+            // Words in capitals are not passport numbers.
+            if digits == 0 {
                 continue;
             }
             out.push(Candidate { start: m.start(), end: m.end(), confidence: Confidence::Medium });

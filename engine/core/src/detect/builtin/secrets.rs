@@ -257,7 +257,7 @@ struct AwsSecret {
 impl AwsSecret {
     fn new() -> Self {
         Self {
-            re: Regex::new(r"(?:^|[^A-Za-z0-9/+=])([A-Za-z0-9/+]{40})(?:$|[^A-Za-z0-9/+=])")
+            re: Regex::new(r"(?:^|[^A-Za-z0-9/+])([A-Za-z0-9/+]{40})(?:$|[^A-Za-z0-9/+=])")
                 .expect("static regex"),
         }
     }
