@@ -270,7 +270,7 @@ impl Detector for DigitsCheck {
             }
             let g = run.groups(0, run.len);
             let spaced_out = g.iter().all(|&x| x == 1);
-            if !(spaced_out || self.groups.iter().any(|want| *want == g.as_slice())) {
+            if !(spaced_out || self.groups.contains(&g.as_slice())) {
                 continue;
             }
             if (self.check)(run.all()) {
