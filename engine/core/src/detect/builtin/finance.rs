@@ -229,13 +229,19 @@ impl CreditCard {
 
 impl Detector for CreditCard {
     fn find(&self, text: &str, out: &mut Vec<Candidate>) {
-        for run in digits::runs(text) {
-            if run.len >= 12
-                && !digits::follows_code(text, run.start, &["PAN", "CC", "CARD", "VISA", "AMEX", "MC", "JCB"])
-            {
-                Self::find_in(&run, out);
+        digits::with_runs(text, |runs| {
+            for run in runs {
+                if run.len >= 12
+                    && !digits::follows_code(
+                        text,
+                        run.start,
+                        &["PAN", "CC", "CARD", "VISA", "AMEX", "MC", "JCB"],
+                    )
+                {
+                    Self::find_in(&run, out);
+                }
             }
-        }
+        });
     }
 }
 
@@ -345,24 +351,26 @@ struct AbaRouting;
 
 impl Detector for AbaRouting {
     fn find(&self, text: &str, out: &mut Vec<Candidate>) {
-        for run in digits::runs(text) {
-            if run.len != 9 || run.attached {
-                continue;
+        digits::with_runs(text, |runs| {
+            for run in runs {
+                if run.len != 9 || run.attached {
+                    continue;
+                }
+                let d = run.all();
+                if !aba(d) || !aba_prefix_ok(d) {
+                    continue;
+                }
+                // The nearest label decides: "account 0110..." is an account number.
+                let before = digits::floor_boundary(text, run.start.saturating_sub(14));
+                if context_has(text, before, run.start, ACCOUNT_WORDS)
+                    && !context_has(text, before, run.start, ROUTING_WORDS)
+                {
+                    continue;
+                }
+                let (s, e) = run.span(0, 9);
+                out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
             }
-            let d = run.all();
-            if !aba(d) || !aba_prefix_ok(d) {
-                continue;
-            }
-            // The nearest label decides: "account 0110..." is an account number.
-            let before = digits::floor_boundary(text, run.start.saturating_sub(14));
-            if context_has(text, before, run.start, ACCOUNT_WORDS)
-                && !context_has(text, before, run.start, ROUTING_WORDS)
-            {
-                continue;
-            }
-            let (s, e) = run.span(0, 9);
-            out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
-        }
+        });
     }
 }
 
@@ -370,35 +378,37 @@ struct BankAccount;
 
 impl Detector for BankAccount {
     fn find(&self, text: &str, out: &mut Vec<Candidate>) {
-        for run in digits::runs(text) {
-            if !(8..=17).contains(&run.len)
-                || run.attached
-                || run.plus
-                || digits::follows_code(text, run.start, &["ACCT", "AC", "NO", "NR"])
-            {
-                continue;
+        digits::with_runs(text, |runs| {
+            for run in runs {
+                if !(8..=17).contains(&run.len)
+                    || run.attached
+                    || run.plus
+                    || digits::follows_code(text, run.start, &["ACCT", "AC", "NO", "NR"])
+                {
+                    continue;
+                }
+                let d = run.all();
+                if is_card(d) || run.groups(0, run.len).len() > 3 {
+                    continue;
+                }
+                // A number labelled as something else right before it belongs to that label.
+                let before = digits::floor_boundary(text, run.start.saturating_sub(16));
+                if context_has(
+                    text,
+                    before,
+                    run.start,
+                    &[
+                        "aba", "routing", "rtn", "ssn", "card", "phone", "tel", "call", "mobile", "iban",
+                        "order", "invoice",
+                    ],
+                ) && !context_has(text, before, run.start, ACCOUNT_WORDS)
+                {
+                    continue;
+                }
+                let (s, e) = run.span(0, run.len);
+                out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
             }
-            let d = run.all();
-            if is_card(d) || run.groups(0, run.len).len() > 3 {
-                continue;
-            }
-            // A number labelled as something else right before it belongs to that label.
-            let before = digits::floor_boundary(text, run.start.saturating_sub(16));
-            if context_has(
-                text,
-                before,
-                run.start,
-                &[
-                    "aba", "routing", "rtn", "ssn", "card", "phone", "tel", "call", "mobile", "iban",
-                    "order", "invoice",
-                ],
-            ) && !context_has(text, before, run.start, ACCOUNT_WORDS)
-            {
-                continue;
-            }
-            let (s, e) = run.span(0, run.len);
-            out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
-        }
+        });
     }
 }
 
@@ -406,15 +416,17 @@ struct SortCode;
 
 impl Detector for SortCode {
     fn find(&self, text: &str, out: &mut Vec<Candidate>) {
-        for run in digits::runs(text) {
-            if run.len != 6 || run.attached {
-                continue;
+        digits::with_runs(text, |runs| {
+            for run in runs {
+                if run.len != 6 || run.attached {
+                    continue;
+                }
+                let g = run.groups(0, 6);
+                if g == [2, 2, 2] || g == [6] {
+                    let (s, e) = run.span(0, 6);
+                    out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
+                }
             }
-            let g = run.groups(0, 6);
-            if g == [2, 2, 2] || g == [6] {
-                let (s, e) = run.span(0, 6);
-                out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
-            }
-        }
+        });
     }
 }

@@ -204,22 +204,24 @@ struct Ssn;
 
 impl Detector for Ssn {
     fn find(&self, text: &str, out: &mut Vec<Candidate>) {
-        for run in digits::runs(text) {
-            if run.len != 9 || run.attached || run.plus {
-                continue;
+        digits::with_runs(text, |runs| {
+            for run in runs {
+                if run.len != 9 || run.attached || run.plus {
+                    continue;
+                }
+                let d = run.all();
+                if !ssn_parts_ok(d) {
+                    continue;
+                }
+                // 3-2-4 grouping is the SSN's own shape; any other shape needs an SSN word.
+                let standard = run.groups(0, 9) == [3, 2, 4];
+                if !standard && !labelled(text, run.start, run.end, SSN_WORDS) {
+                    continue;
+                }
+                let (s, e) = run.span(0, 9);
+                out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
             }
-            let d = run.all();
-            if !ssn_parts_ok(d) {
-                continue;
-            }
-            // 3-2-4 grouping is the SSN's own shape; any other shape needs an SSN word.
-            let standard = run.groups(0, 9) == [3, 2, 4];
-            if !standard && !labelled(text, run.start, run.end, SSN_WORDS) {
-                continue;
-            }
-            let (s, e) = run.span(0, 9);
-            out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
-        }
+        });
     }
 }
 
@@ -227,22 +229,24 @@ struct Itin;
 
 impl Detector for Itin {
     fn find(&self, text: &str, out: &mut Vec<Candidate>) {
-        for run in digits::runs(text) {
-            if run.len != 9 || run.attached || run.plus {
-                continue;
+        digits::with_runs(text, |runs| {
+            for run in runs {
+                if run.len != 9 || run.attached || run.plus {
+                    continue;
+                }
+                let d = run.all();
+                let mid: u32 = d[3..5].parse().unwrap_or(0);
+                if !d.starts_with('9') || !matches!(mid, 50..=65 | 70..=88 | 90..=92 | 94..=99) {
+                    continue;
+                }
+                let standard = run.groups(0, 9) == [3, 2, 4];
+                if !standard && !labelled(text, run.start, run.end, &["itin", "taxpayer", "tax id"]) {
+                    continue;
+                }
+                let (s, e) = run.span(0, 9);
+                out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
             }
-            let d = run.all();
-            let mid: u32 = d[3..5].parse().unwrap_or(0);
-            if !d.starts_with('9') || !matches!(mid, 50..=65 | 70..=88 | 90..=92 | 94..=99) {
-                continue;
-            }
-            let standard = run.groups(0, 9) == [3, 2, 4];
-            if !standard && !labelled(text, run.start, run.end, &["itin", "taxpayer", "tax id"]) {
-                continue;
-            }
-            let (s, e) = run.span(0, 9);
-            out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
-        }
+        });
     }
 }
 
@@ -264,20 +268,22 @@ struct DigitsCheck {
 
 impl Detector for DigitsCheck {
     fn find(&self, text: &str, out: &mut Vec<Candidate>) {
-        for run in digits::runs(text) {
-            if !self.lens.contains(&run.len) || run.attached || run.plus {
-                continue;
+        digits::with_runs(text, |runs| {
+            for run in runs {
+                if !self.lens.contains(&run.len) || run.attached || run.plus {
+                    continue;
+                }
+                let g = run.groups(0, run.len);
+                let spaced_out = g.iter().all(|&x| x == 1);
+                if !(spaced_out || self.groups.contains(&g.as_slice())) {
+                    continue;
+                }
+                if (self.check)(run.all()) {
+                    let (s, e) = run.span(0, run.len);
+                    out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
+                }
             }
-            let g = run.groups(0, run.len);
-            let spaced_out = g.iter().all(|&x| x == 1);
-            if !(spaced_out || self.groups.contains(&g.as_slice())) {
-                continue;
-            }
-            if (self.check)(run.all()) {
-                let (s, e) = run.span(0, run.len);
-                out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
-            }
-        }
+        });
     }
 }
 

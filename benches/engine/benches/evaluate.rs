@@ -1,0 +1,46 @@
+//! In-process evaluation over the dev corpus with every shipped pack loaded.
+//!
+//! Run: `cargo bench -p linewall-benches --bench evaluate`. Divan reports time per
+//! message (throughput in items/s). The corpus finding count is checked first so a change
+//! that speeds up evaluation by finding less fails instead of looking good.
+
+use divan::{Bencher, black_box};
+use linewall_benches::{corpus, findings, packs};
+
+/// Findings of the shipped packs over the dev corpus when this benchmark was written;
+/// fewer means a detector stopped finding things.
+const MIN_FINDINGS: usize = 1_243;
+
+fn main() {
+    let set = packs();
+    let msgs = corpus();
+    let n = findings(&set, &msgs);
+    assert!(
+        n >= MIN_FINDINGS,
+        "the packs found {n} findings in the dev corpus, expected at least {MIN_FINDINGS}"
+    );
+    divan::main();
+}
+
+#[divan::bench(sample_count = 50, sample_size = 2000)]
+fn corpus_message(bencher: Bencher) {
+    let set = packs();
+    let msgs = corpus();
+    let mut i = 0;
+    bencher.counter(divan::counter::ItemsCount::new(1usize)).bench_local(|| {
+        let m = &msgs[i % msgs.len()];
+        i += 1;
+        black_box(set.evaluate(black_box(m)))
+    });
+}
+
+#[divan::bench(sample_count = 50, sample_size = 2000)]
+fn clean_text_300_bytes(bencher: Bencher) {
+    let set = packs();
+    let msg = linewall_engine::Message::text(
+        "Thanks for your message. I have looked at the portfolio review you asked about and \
+         the allocation looks fine for now. We can talk through the rebalancing options at our \
+         next meeting; let me know which afternoon suits you best and I will send an invite.",
+    );
+    bencher.bench_local(|| black_box(set.evaluate(black_box(&msg))));
+}

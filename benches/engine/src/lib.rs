@@ -1,0 +1,37 @@
+//! Shared inputs of the Linewall benchmarks: the dev corpus and the built-in packs.
+
+use linewall_engine::Message;
+use linewall_engine::policy::{LoadOptions, PolicySet};
+
+/// The dev corpus messages (text only), as the benchmarks feed them.
+pub fn corpus() -> Vec<Message> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../engine/core/testdata/dev-corpus.jsonl");
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .enumerate()
+        .map(|(i, v)| Message {
+            id: v["id"].as_str().unwrap_or("").to_owned(),
+            text: v["text"].as_str().unwrap_or("").to_owned(),
+            direction: if i % 2 == 0 {
+                linewall_engine::message::Direction::Inbound
+            } else {
+                linewall_engine::message::Direction::Outbound
+            },
+            ..Message::default()
+        })
+        .collect()
+}
+
+/// Every shipped pack, compiled.
+pub fn packs() -> PolicySet {
+    match PolicySet::builtin(&LoadOptions::default()) {
+        Ok(set) => set,
+        Err(d) => panic!("built-in packs failed to load:\n{d}"),
+    }
+}
+
+/// Total findings over `msgs`, so a benchmark that got faster by finding less is caught.
+pub fn findings(set: &PolicySet, msgs: &[Message]) -> usize {
+    msgs.iter().map(|m| set.evaluate(m).findings.len()).sum()
+}
