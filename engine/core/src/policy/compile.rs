@@ -562,8 +562,11 @@ pub(crate) fn compile(
     let automaton = if patterns.is_empty() {
         None
     } else {
+        // A full DFA: overlapping search over a few hundred literals is the per-field
+        // fixed cost, and the DFA makes it one table lookup per byte.
         match AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .match_kind(MatchKind::Standard)
             .build(&patterns)
         {
