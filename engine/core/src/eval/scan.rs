@@ -20,6 +20,10 @@ pub(crate) struct Scratch {
     candidates: Vec<Candidate>,
     keywords: Vec<(usize, usize)>,
     local: Vec<RawFinding>,
+    /// Per detector: one of its gate literals or terms occurs in the field.
+    literal_open: Vec<bool>,
+    /// Per detector: one of its keywords occurs in the field.
+    keyword_seen: Vec<bool>,
 }
 
 impl PolicySet {
@@ -46,19 +50,28 @@ impl PolicySet {
             }
         }
         s.local.clear();
+        s.literal_open.clear();
+        s.literal_open.resize(self.detectors.len(), false);
+        s.keyword_seen.clear();
+        s.keyword_seen.resize(self.detectors.len(), false);
+        for &(p, _, _) in &s.hits {
+            for &(d, role) in &self.literal_roles[p as usize] {
+                match role {
+                    LitRole::Keyword => s.keyword_seen[d] = true,
+                    LitRole::Gate | LitRole::Term => s.literal_open[d] = true,
+                }
+            }
+        }
         for (d, entry) in self.detectors.iter().enumerate() {
             if !needed[d] {
                 continue;
             }
-            let has_role = |role: LitRole, hits: &[(u32, u32, u32)]| {
-                hits.iter().any(|&(p, _, _)| self.literal_roles[p as usize].contains(&(d, role)))
-            };
             let open = match entry.gate {
                 CompiledGate::Always => true,
                 CompiledGate::MinDigits(n) => digits >= n,
                 CompiledGate::AnyByte(set) => bytes.iter().any(|b| set.contains(b)),
-                CompiledGate::Literal => has_role(LitRole::Gate, &s.hits) || has_role(LitRole::Term, &s.hits),
-                CompiledGate::Keywords => has_role(LitRole::Keyword, &s.hits),
+                CompiledGate::Literal => s.literal_open[d],
+                CompiledGate::Keywords => s.keyword_seen[d],
             };
             if !open {
                 continue;
@@ -110,7 +123,7 @@ impl PolicySet {
                 continue;
             }
             s.keywords.clear();
-            if entry.has_keywords {
+            if entry.has_keywords && s.keyword_seen[d] {
                 for &(p, hs, he) in &s.hits {
                     if self.literal_roles[p as usize].contains(&(d, LitRole::Keyword))
                         && is_word_boundary(bytes, hs as usize, he as usize)

@@ -79,7 +79,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         id: "ip_address",
         description: "IPv4 or IPv6 address",
         gate: Gate::AnyByte(b".:"),
-        keywords: &["ip", "ip address", "server", "host", "address"],
+        keywords: &["ip address", "ip addr", "server", "host"],
         keyword_window: 30,
         requires_keywords: false,
         confidence_with_keywords: Confidence::High,

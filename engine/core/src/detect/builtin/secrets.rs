@@ -345,7 +345,7 @@ impl Password {
     fn new() -> Self {
         Self {
             re: Regex::new(
-                r#"(?i)\b(?:[a-z_]*pass(?:word|wd|code|phrase)?|pwd|pin|contraseña|contrasena|mot de passe|passwort|kennwort|senha)\b\s*(?:[:=]|\bis\b|\bes\b|\best\b|\bist\b|\bé\b)\s*[:=]?\s*["'`]?([^\s"'`,;]{4,64})"#,
+                r#"(?i)\b(?:[a-z_]*pass(?:word|wd|code|phrase)?|pwd|contraseña|contrasena|mot de passe|passwort|kennwort|senha)\b\s*(?:[:=]|\bis\b|\bes\b|\best\b|\bist\b|\bé\b)\s*[:=]?\s*["'`]?([^\s"'`,;]{4,64})"#,
             )
             .expect("static regex"),
         }
