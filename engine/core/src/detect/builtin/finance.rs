@@ -238,7 +238,7 @@ impl Detector for CreditCard {
                         &["PAN", "CC", "CARD", "VISA", "AMEX", "MC", "JCB"],
                     )
                 {
-                    Self::find_in(&run, out);
+                    Self::find_in(run, out);
                 }
             }
         });
