@@ -34,6 +34,21 @@ fn corpus_message(bencher: Bencher) {
     });
 }
 
+/// Baseline for ratios: the same corpus through a set with no policy, which still
+/// parses nothing but pays for the verdict (record copy, decision id, allocation).
+#[divan::bench(sample_count = 50, sample_size = 2000)]
+fn corpus_message_no_policies(bencher: Bencher) {
+    let set = linewall_engine::policy::PolicySet::load_sources(Vec::new(), &Default::default())
+        .unwrap_or_else(|d| panic!("empty set: {d}"));
+    let msgs = corpus();
+    let mut i = 0;
+    bencher.counter(divan::counter::ItemsCount::new(1usize)).bench_local(|| {
+        let m = &msgs[i % msgs.len()];
+        i += 1;
+        black_box(set.evaluate(black_box(m)))
+    });
+}
+
 #[divan::bench(sample_count = 50, sample_size = 2000)]
 fn clean_text_300_bytes(bencher: Bencher) {
     let set = packs();
