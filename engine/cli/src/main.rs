@@ -40,6 +40,8 @@ enum Command {
     },
     /// Print the JSON Schema of the policy format.
     Schema,
+    /// Serve the gRPC API (built-in packs unless --policies is given).
+    Serve(linewall_server::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +51,13 @@ fn main() -> ExitCode {
         Command::Scan(args) => cmd_scan::run(&args),
         Command::Test { dir, quiet } => cmd_test::run(dir.as_deref(), quiet),
         Command::Lint { dir } => cmd_lint::run(dir.as_deref()),
+        Command::Serve(args) => match linewall_server::run(args, load::options()) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                2
+            }
+        },
         Command::Schema => {
             let schema = linewall_engine::policy::json_schema();
             match serde_json::to_string_pretty(&schema) {

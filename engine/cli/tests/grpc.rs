@@ -1,0 +1,269 @@
+//! The gRPC service end to end: the real `linewall serve` binary on a free port, over TCP.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use linewall_proto::v1 as pb;
+use pb::linewall_client::LinewallClient;
+use pb::policy_admin_client::PolicyAdminClient;
+use tonic::Code;
+use tonic::transport::Channel;
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+async fn start(extra: &[&str]) -> (Server, Channel) {
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let child = Command::new(env!("CARGO_BIN_EXE_linewall"))
+        .args(["serve", "--listen", &addr, "--admin-token", "s3cret-token"])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start linewall serve");
+    let server = Server { child, addr: format!("http://{addr}") };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(ch) = Channel::from_shared(server.addr.clone()).expect("uri").connect().await {
+            return (server, ch);
+        }
+        assert!(Instant::now() < deadline, "server did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn msg(text: &str, direction: pb::Direction) -> pb::EvaluateRequest {
+    pb::EvaluateRequest {
+        message: Some(pb::Message {
+            id: "m1".into(),
+            text: text.into(),
+            direction: direction as i32,
+            ..Default::default()
+        }),
+    }
+}
+
+fn corpus() -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/testdata/dev-corpus.jsonl");
+    std::fs::read_to_string(path)
+        .expect("corpus")
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .map(|v| v["text"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evaluate_health_and_bad_input() {
+    let (_server, ch) = start(&[]).await;
+    let mut client = LinewallClient::new(ch.clone());
+    let v = client
+        .evaluate(msg("card 4111 1111 1111 1111", pb::Direction::Outbound))
+        .await
+        .expect("evaluate")
+        .into_inner()
+        .verdict
+        .expect("verdict");
+    assert_eq!(v.action, pb::Action::Block as i32);
+    assert_eq!(v.id, "m1");
+    assert_eq!(v.findings[0].detector, "credit_card");
+    assert_eq!(v.record.expect("record").text, "card ***************1111");
+    assert!(!v.decision_id.is_empty() && !v.policy_version.is_empty());
+
+    let mut health = tonic_health::pb::health_client::HealthClient::new(ch.clone());
+    let status = health
+        .check(tonic_health::pb::HealthCheckRequest { service: String::new() })
+        .await
+        .expect("health")
+        .into_inner()
+        .status;
+    assert_eq!(status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
+
+    let big = "x".repeat((1 << 20) + 10);
+    let err = client.evaluate(msg(&big, pb::Direction::Outbound)).await.expect_err("oversized");
+    assert_eq!(err.code(), Code::ResourceExhausted, "{err:?}");
+
+    let err = client.evaluate(pb::EvaluateRequest { message: None }).await.expect_err("no message");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().contains("message"), "{}", err.message());
+    let bad_channel = pb::EvaluateRequest {
+        message: Some(pb::Message { text: "hi".into(), channel: 99, ..Default::default() }),
+    };
+    let err = client.evaluate(bad_channel).await.expect_err("bad enum");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().contains("message.channel"), "{}", err.message());
+
+    // The server still answers after bad input.
+    let ok = client.evaluate(msg("see you tomorrow", pb::Direction::Outbound)).await.expect("evaluate");
+    assert_eq!(ok.into_inner().verdict.expect("verdict").action, pb::Action::Allow as i32);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_of_10000_matches_in_process_verdicts_in_order() {
+    let (_server, ch) = start(&[]).await;
+    let texts = corpus();
+    let set = linewall_engine::policy::PolicySet::builtin(&Default::default()).expect("packs");
+    let n = 10_000;
+    let requests: Vec<pb::EvaluateRequest> = (0..n)
+        .map(|i| pb::EvaluateRequest {
+            message: Some(pb::Message {
+                id: format!("m{i}"),
+                text: texts[i % texts.len()].clone(),
+                direction: if i % 2 == 0 { pb::Direction::Inbound } else { pb::Direction::Outbound } as i32,
+                ..Default::default()
+            }),
+        })
+        .collect();
+    let expected: Vec<(String, String, Vec<String>)> = requests
+        .iter()
+        .map(|r| {
+            let m = r.message.as_ref().expect("message");
+            let local = linewall_engine::Message {
+                id: m.id.clone(),
+                text: m.text.clone(),
+                direction: if m.direction == pb::Direction::Inbound as i32 {
+                    linewall_engine::message::Direction::Inbound
+                } else {
+                    linewall_engine::message::Direction::Outbound
+                },
+                ..Default::default()
+            };
+            let v = set.evaluate(&local);
+            (v.id, v.action.as_str().to_owned(), v.findings.into_iter().map(|f| f.detector).collect())
+        })
+        .collect();
+    let mut client = LinewallClient::new(ch);
+    let mut stream = client.evaluate_stream(tokio_stream::iter(requests)).await.expect("stream").into_inner();
+    let mut i = 0;
+    while let Some(resp) = stream.message().await.expect("response") {
+        let v = resp.verdict.expect("verdict");
+        let action = match pb::Action::try_from(v.action) {
+            Ok(pb::Action::Allow) => "allow",
+            Ok(pb::Action::Redact) => "redact",
+            Ok(pb::Action::Block) => "block",
+            _ => "?",
+        };
+        let (id, want_action, want_dets) = &expected[i];
+        assert_eq!(&v.id, id, "responses come in request order");
+        assert_eq!(action, want_action, "message {id}");
+        let dets: Vec<String> = v.findings.into_iter().map(|f| f.detector).collect();
+        assert_eq!(&dets, want_dets, "message {id}");
+        i += 1;
+    }
+    assert_eq!(i, n);
+}
+
+fn with_token<T>(msg: T, token: &str) -> tonic::Request<T> {
+    let mut req = tonic::Request::new(msg);
+    req.metadata_mut().insert("authorization", format!("Bearer {token}").parse().expect("header"));
+    req
+}
+
+fn write_policy(dir: &Path, notice: &str) {
+    std::fs::write(
+        dir.join("p.yaml"),
+        format!(
+            "apiVersion: linewall/v1\nkind: Policy\nmetadata: {{name: words}}\nspec:\n  detectors:\n    - {{id: secret-word, terms: [bananas]}}\n  rules:\n    - id: block-word\n      when: {{detectors: {{any: [{{id: secret-word}}]}}}}\n      action: block\n      notice: \"{notice}\"\n  tests:\n    - name: word is blocked\n      message: {{text: \"I like bananas\"}}\n      expect: {{action: block}}\n"
+        ),
+    )
+    .expect("write policy");
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("linewall-grpc-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_needs_a_token_and_reload_rejects_bad_sets() {
+    let dir = temp_dir("reload");
+    write_policy(&dir, "first");
+    let (_server, ch) = start(&["--policies", dir.to_str().expect("utf-8 path")]).await;
+    let mut admin = PolicyAdminClient::new(ch.clone());
+    let err = admin.list_policies(pb::ListPoliciesRequest {}).await.expect_err("no token");
+    assert_eq!(err.code(), Code::Unauthenticated);
+    let err =
+        admin.list_policies(with_token(pb::ListPoliciesRequest {}, "wrong")).await.expect_err("bad token");
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let list =
+        admin.list_policies(with_token(pb::ListPoliciesRequest {}, "s3cret-token")).await.expect("list");
+    let list = list.into_inner();
+    assert_eq!(list.policies[0].name, "words");
+    let v1 = list.policy_version;
+
+    let mut client = LinewallClient::new(ch.clone());
+    let notice = |v: pb::EvaluateResponse| v.verdict.expect("verdict").notice;
+
+    // A good set: the new version answers.
+    write_policy(&dir, "second");
+    let r =
+        admin.reload(with_token(pb::ReloadRequest {}, "s3cret-token")).await.expect("reload").into_inner();
+    assert!(r.ok, "{}", r.error);
+    assert_ne!(r.policy_version, v1);
+    let v = client.evaluate(msg("bananas!", pb::Direction::Outbound)).await.expect("evaluate").into_inner();
+    assert_eq!(notice(v), "second");
+
+    // A set that does not compile: rejected with the reason, the old set keeps answering.
+    std::fs::write(dir.join("p.yaml"), "apiVersion: linewall/v1\nkind: Policy\nmetadata: {name: words}\nspec:\n  rules:\n    - id: r\n      action: block\n      when: {detectors: {any: [{id: nope}]}}\n").expect("write");
+    let r =
+        admin.reload(with_token(pb::ReloadRequest {}, "s3cret-token")).await.expect("reload").into_inner();
+    assert!(!r.ok);
+    assert!(r.error.contains("unknown detector `nope`"), "{}", r.error);
+    let v = client.evaluate(msg("bananas!", pb::Direction::Outbound)).await.expect("evaluate").into_inner();
+    assert_eq!(notice(v), "second");
+
+    // A set whose own tests fail is rejected too.
+    write_policy(&dir, "third");
+    let text = std::fs::read_to_string(dir.join("p.yaml"))
+        .expect("read")
+        .replace("expect: {action: block}", "expect: {action: allow}");
+    std::fs::write(dir.join("p.yaml"), text).expect("write");
+    let r =
+        admin.reload(with_token(pb::ReloadRequest {}, "s3cret-token")).await.expect("reload").into_inner();
+    assert!(!r.ok);
+    assert!(r.error.contains("word is blocked"), "{}", r.error);
+    let v = client.evaluate(msg("bananas!", pb::Direction::Outbound)).await.expect("evaluate").into_inner();
+    assert_eq!(notice(v), "second");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reflection_lists_the_services() {
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    let (_server, ch) = start(&[]).await;
+    let mut client = ServerReflectionClient::new(ch);
+    let req = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut stream =
+        client.server_reflection_info(tokio_stream::iter(vec![req])).await.expect("reflection").into_inner();
+    let resp = stream.message().await.expect("response").expect("one response");
+    let Some(MessageResponse::ListServicesResponse(list)) = resp.message_response else {
+        panic!("unexpected reflection answer");
+    };
+    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    for want in ["linewall.v1.Linewall", "linewall.v1.PolicyAdmin", "grpc.health.v1.Health"] {
+        assert!(names.iter().any(|n| n == want), "{want} missing from {names:?}");
+    }
+}

@@ -1,0 +1,142 @@
+//! The Linewall gRPC service (`linewall serve`).
+//!
+//! Serves `linewall.v1.Linewall` (Evaluate, EvaluateStream), `linewall.v1.PolicyAdmin`
+//! (behind a bearer token), `grpc.health.v1.Health` and server reflection. Evaluation
+//! runs on blocking threads, never on the reactor. SIGHUP and `PolicyAdmin/Reload`
+//! reload policies; SIGTERM / Ctrl-C drain in-flight requests and stop.
+
+pub mod convert;
+pub mod service;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use linewall_engine::policy::LoadOptions;
+use linewall_proto::v1 as pb;
+
+use service::{Admin, Evaluator, admin_auth};
+use state::{Policies, Source};
+
+/// Hard cap on a request frame; messages between `--max-message-bytes` and this get
+/// `RESOURCE_EXHAUSTED` from the handler, larger frames are refused by the transport.
+const TRANSPORT_LIMIT_BYTES: usize = 64 << 20;
+
+/// Flags of `linewall serve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Policy file or directory (default: the built-in packs).
+    #[arg(long, env = "LINEWALL_POLICIES")]
+    pub policies: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, env = "LINEWALL_LISTEN", default_value = "127.0.0.1:50051")]
+    pub listen: SocketAddr,
+    /// Largest message accepted, in encoded bytes.
+    #[arg(long, env = "LINEWALL_MAX_MESSAGE_BYTES", default_value_t = 1 << 20)]
+    pub max_message_bytes: usize,
+    /// Bearer token for PolicyAdmin; without one the admin API refuses every call.
+    #[arg(long, env = "LINEWALL_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Answer every message with `allow` without evaluating (transport baseline for load tests).
+    #[arg(long)]
+    pub noop: bool,
+    /// Log format.
+    #[arg(long, env = "LINEWALL_LOG_FORMAT", value_parser = ["text", "json"], default_value = "text")]
+    pub log_format: String,
+}
+
+fn init_logs(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if format == "json" { builder.json().try_init() } else { builder.try_init() };
+}
+
+/// Runs the server until SIGTERM or Ctrl-C.
+pub fn run(args: ServeArgs, options: LoadOptions) -> anyhow::Result<()> {
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
+    runtime.block_on(serve(args, options))
+}
+
+/// Serves until SIGTERM or Ctrl-C.
+pub async fn serve(args: ServeArgs, options: LoadOptions) -> anyhow::Result<()> {
+    init_logs(&args.log_format);
+    let source = match &args.policies {
+        Some(p) => Source::Path(p.clone()),
+        None => Source::Builtin,
+    };
+    let policies = Arc::new(
+        Policies::new(source, options).map_err(|e| anyhow::anyhow!("policies failed to load:\n{e}"))?,
+    );
+    tracing::info!(policy_version = %policies.current().version(), listen = %args.listen, noop = args.noop, "linewall serving");
+
+    let evaluator = Evaluator {
+        policies: Arc::clone(&policies),
+        max_message_bytes: args.max_message_bytes,
+        noop: args.noop,
+    };
+    let admin = Admin { policies: Arc::clone(&policies) };
+    let token: Option<Arc<str>> = args.admin_token.as_deref().filter(|t| !t.is_empty()).map(Arc::from);
+
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    health_reporter.set_serving::<pb::linewall_server::LinewallServer<Evaluator>>().await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(linewall_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .context("building the reflection service")?;
+
+    let linewall =
+        pb::linewall_server::LinewallServer::new(evaluator).max_decoding_message_size(TRANSPORT_LIMIT_BYTES);
+    let admin = pb::policy_admin_server::PolicyAdminServer::with_interceptor(admin, admin_auth(token));
+
+    // SIGHUP reloads; a failed reload keeps the old set and is logged.
+    #[cfg(unix)]
+    {
+        let policies = Arc::clone(&policies);
+        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            .context("installing the SIGHUP handler")?;
+        tokio::spawn(async move {
+            while hup.recv().await.is_some() {
+                let _ = policies.reload().await;
+            }
+        });
+    }
+
+    tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(linewall)
+        .add_service(admin)
+        .serve_with_shutdown(args.listen, shutdown_signal())
+        .await
+        .context("serving gRPC")?;
+    tracing::info!("linewall stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = term => {},
+            _ = tokio::signal::ctrl_c() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

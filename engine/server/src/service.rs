@@ -1,0 +1,218 @@
+//! The `Linewall` and `PolicyAdmin` services.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use linewall_engine::policy::{LoadOptions, PolicySet, PolicySource};
+use linewall_proto::v1 as pb;
+use prost::Message as _;
+use tokio_stream::{Stream, StreamExt};
+use tonic::{Request, Response, Status, Streaming};
+
+use crate::convert;
+use crate::state::Policies;
+
+/// Shared by every request (cheap to clone).
+#[derive(Clone)]
+pub struct Evaluator {
+    /// The serving policies.
+    pub policies: Arc<Policies>,
+    /// Largest encoded message accepted.
+    pub max_message_bytes: usize,
+    /// Transport only: answer `allow` without evaluating (load-test baseline).
+    pub noop: bool,
+}
+
+impl Evaluator {
+    fn check(&self, req: pb::EvaluateRequest) -> Result<linewall_engine::Message, Status> {
+        let len = req.encoded_len();
+        if len > self.max_message_bytes {
+            return Err(Status::resource_exhausted(format!(
+                "message is {len} bytes; the limit is {} bytes",
+                self.max_message_bytes
+            )));
+        }
+        convert::message_in(req.message)
+    }
+
+    fn judge(set: &PolicySet, noop: bool, msg: &linewall_engine::Message) -> pb::EvaluateResponse {
+        if noop {
+            return pb::EvaluateResponse {
+                verdict: Some(pb::Verdict {
+                    id: msg.id.clone(),
+                    action: convert::action(linewall_engine::verdict::Action::Allow),
+                    policy_version: set.version().to_owned(),
+                    ..pb::Verdict::default()
+                }),
+            };
+        }
+        pb::EvaluateResponse { verdict: Some(convert::verdict_out(set.evaluate(msg))) }
+    }
+}
+
+type ResponseStream = Pin<Box<dyn Stream<Item = Result<pb::EvaluateResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl pb::linewall_server::Linewall for Evaluator {
+    async fn evaluate(
+        &self,
+        request: Request<pb::EvaluateRequest>,
+    ) -> Result<Response<pb::EvaluateResponse>, Status> {
+        let msg = self.check(request.into_inner())?;
+        let set = self.policies.current();
+        let noop = self.noop;
+        // Evaluation is CPU work: keep it off the reactor threads.
+        let out = tokio::task::spawn_blocking(move || Evaluator::judge(&set, noop, &msg))
+            .await
+            .map_err(|_| Status::internal("evaluation task failed"))?;
+        Ok(Response::new(out))
+    }
+
+    type EvaluateStreamStream = ResponseStream;
+
+    async fn evaluate_stream(
+        &self,
+        request: Request<Streaming<pb::EvaluateRequest>>,
+    ) -> Result<Response<Self::EvaluateStreamStream>, Status> {
+        let mut inbound = request.into_inner();
+        let (req_tx, mut req_rx) =
+            tokio::sync::mpsc::channel::<Result<linewall_engine::Message, Status>>(256);
+        let (resp_tx, resp_rx) = tokio::sync::mpsc::channel::<Result<pb::EvaluateResponse, Status>>(256);
+        let this = self.clone();
+        // Reader: decode and check requests as they arrive.
+        tokio::spawn(async move {
+            while let Some(item) = inbound.next().await {
+                let msg = match item {
+                    Ok(req) => this.check(req),
+                    Err(status) => Err(status),
+                };
+                let stop = msg.is_err();
+                if req_tx.send(msg).await.is_err() || stop {
+                    break;
+                }
+            }
+        });
+        // Evaluator: one blocking worker per stream answers in request order.
+        let policies = Arc::clone(&self.policies);
+        let noop = self.noop;
+        tokio::task::spawn_blocking(move || {
+            while let Some(item) = req_rx.blocking_recv() {
+                let out = item.map(|msg| {
+                    let set = policies.current();
+                    Evaluator::judge(&set, noop, &msg)
+                });
+                let stop = out.is_err();
+                if resp_tx.blocking_send(out).is_err() || stop {
+                    break;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(resp_rx))))
+    }
+}
+
+/// The administration service.
+#[derive(Clone)]
+pub struct Admin {
+    /// The serving policies.
+    pub policies: Arc<Policies>,
+}
+
+fn mode(m: linewall_engine::verdict::Mode) -> i32 {
+    convert::mode(m)
+}
+
+#[tonic::async_trait]
+impl pb::policy_admin_server::PolicyAdmin for Admin {
+    async fn list_policies(
+        &self,
+        _request: Request<pb::ListPoliciesRequest>,
+    ) -> Result<Response<pb::ListPoliciesResponse>, Status> {
+        let set = self.policies.current();
+        Ok(Response::new(pb::ListPoliciesResponse {
+            policy_version: set.version().to_owned(),
+            policies: set
+                .policies()
+                .into_iter()
+                .map(|p| pb::PolicyInfo {
+                    name: p.name,
+                    description: p.description,
+                    mode: mode(p.mode),
+                    rules: u32::try_from(p.rules).unwrap_or(u32::MAX),
+                    tests: u32::try_from(p.tests).unwrap_or(u32::MAX),
+                    source: p.source,
+                    tenants: p.tenants,
+                })
+                .collect(),
+        }))
+    }
+
+    async fn reload(
+        &self,
+        _request: Request<pb::ReloadRequest>,
+    ) -> Result<Response<pb::ReloadResponse>, Status> {
+        Ok(Response::new(match self.policies.reload().await {
+            Ok(version) => pb::ReloadResponse { ok: true, policy_version: version, error: String::new() },
+            Err(error) => pb::ReloadResponse {
+                ok: false,
+                policy_version: self.policies.current().version().to_owned(),
+                error,
+            },
+        }))
+    }
+
+    async fn validate(
+        &self,
+        request: Request<pb::ValidateRequest>,
+    ) -> Result<Response<pb::ValidateResponse>, Status> {
+        let files = request.into_inner().files;
+        if files.is_empty() {
+            return Err(Status::invalid_argument("files: at least one policy file is required"));
+        }
+        let options: LoadOptions = self.policies.options().clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let sources: Vec<PolicySource> =
+                files.into_iter().map(|(name, text)| PolicySource { name, text, base_dir: None }).collect();
+            let set = PolicySet::load_sources(sources, &options).map_err(|d| d.to_string())?;
+            let report = set.run_tests();
+            let failures: Vec<String> = report
+                .cases
+                .iter()
+                .filter_map(|c| {
+                    c.failure.as_ref().map(|f| format!("test `{}` / `{}` failed: {f}", c.policy, c.name))
+                })
+                .collect();
+            if failures.is_empty() { Ok(set.version().to_owned()) } else { Err(failures.join("\n")) }
+        })
+        .await
+        .map_err(|_| Status::internal("validation task failed"))?;
+        Ok(Response::new(match result {
+            Ok(v) => pb::ValidateResponse { ok: true, error: String::new(), policy_version: v },
+            Err(e) => pb::ValidateResponse { ok: false, error: e, policy_version: String::new() },
+        }))
+    }
+}
+
+/// Checks the bearer token of an admin call; without a configured token every admin
+/// call is refused (fail closed).
+pub fn admin_auth(token: Option<Arc<str>>) -> impl Fn(Request<()>) -> Result<Request<()>, Status> + Clone {
+    move |req: Request<()>| {
+        let Some(expected) = token.as_deref() else {
+            return Err(Status::permission_denied("admin API disabled: start the server with --admin-token"));
+        };
+        let given = req
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        match given {
+            Some(t) if constant_time_eq(t.as_bytes(), expected.as_bytes()) => Ok(req),
+            Some(_) => Err(Status::permission_denied("invalid admin token")),
+            None => Err(Status::unauthenticated("admin calls need `authorization: Bearer <token>`")),
+        }
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
