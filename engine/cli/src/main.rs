@@ -42,6 +42,18 @@ enum Command {
     Schema,
     /// Serve the gRPC API (built-in packs unless --policies is given).
     Serve(linewall_server::ServeArgs),
+    /// Audit tools.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify a decision log's hash chain; report every edited, deleted or reordered line.
+    Verify {
+        /// The decision log file.
+        file: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -58,6 +70,25 @@ fn main() -> ExitCode {
                 2
             }
         },
+        Command::Audit(AuditCommand::Verify { file }) => {
+            match linewall_server::decision_log::audit_verify(&file) {
+                Ok(report) if report.problems.is_empty() => {
+                    println!("ok: {} decisions, hash chain intact", report.lines);
+                    0
+                }
+                Ok(report) => {
+                    for p in &report.problems {
+                        println!("{}: {p}", file.display());
+                    }
+                    println!("FAILED: {} problem(s) in {} lines", report.problems.len(), report.lines);
+                    1
+                }
+                Err(e) => {
+                    eprintln!("error: cannot read `{}`: {e}", file.display());
+                    2
+                }
+            }
+        }
         Command::Schema => {
             let schema = linewall_engine::policy::json_schema();
             match serde_json::to_string_pretty(&schema) {

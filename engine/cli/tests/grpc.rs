@@ -267,3 +267,105 @@ async fn reflection_lists_the_services() {
         assert!(names.iter().any(|n| n == want), "{want} missing from {names:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decision_log_is_chained_verifiable_and_free_of_clear_values() {
+    let dir = temp_dir("decisions");
+    let log = dir.join("decisions.jsonl");
+    let stderr_path = dir.join("server.log");
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let child = Command::new(env!("CARGO_BIN_EXE_linewall"))
+        .args([
+            "serve",
+            "--listen",
+            &addr,
+            "--decision-log",
+            log.to_str().expect("utf-8"),
+            "--log-format",
+            "json",
+        ])
+        .env("LINEWALL_HASH_KEY", "test-key")
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&stderr_path).expect("log file"))
+        .spawn()
+        .expect("start");
+    let server = Server { child, addr: format!("http://{addr}") };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let ch = loop {
+        if let Ok(ch) = Channel::from_shared(server.addr.clone()).expect("uri").connect().await {
+            break ch;
+        }
+        assert!(Instant::now() < deadline, "server did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+
+    // Every corpus message with a labeled entity, so the log has real findings.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/testdata/dev-corpus.jsonl");
+    let rows: Vec<serde_json::Value> = std::fs::read_to_string(path)
+        .expect("corpus")
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|v: &serde_json::Value| v["entities"].as_array().is_some_and(|e| !e.is_empty()))
+        .take(300)
+        .collect();
+    let mut client = LinewallClient::new(ch);
+    let mut findings = 0;
+    for (i, row) in rows.iter().enumerate() {
+        let text = row["text"].as_str().unwrap_or("");
+        let dir = if i % 2 == 0 { pb::Direction::Inbound } else { pb::Direction::Outbound };
+        let v =
+            client.evaluate(msg(text, dir)).await.expect("evaluate").into_inner().verdict.expect("verdict");
+        findings += v.findings.len();
+    }
+    assert!(findings > 100, "the log must hold real findings, got {findings}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let content = loop {
+        let c = std::fs::read_to_string(&log).unwrap_or_default();
+        if c.lines().count() >= rows.len() || Instant::now() > deadline {
+            break c;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    drop(server);
+    assert_eq!(content.lines().count(), rows.len());
+    let server_log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+    for row in &rows {
+        for e in row["entities"].as_array().into_iter().flatten() {
+            let value = e["value"].as_str().unwrap_or("");
+            assert!(!content.contains(value), "clear value in the decision log");
+            assert!(!server_log.contains(value), "clear value in the server log");
+        }
+    }
+
+    let verify = |p: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_linewall")).args(["audit", "verify"]).arg(p).output().expect("run")
+    };
+    let ok = verify(&log);
+    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stdout));
+
+    let lines: Vec<&str> = content.lines().collect();
+    let edited = dir.join("edited.jsonl");
+    let mut copy: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
+    copy[10] = copy[10].replacen("\"action\":\"block\"", "\"action\":\"allow\"", 1).replacen(
+        "\"action\":\"redact\"",
+        "\"action\":\"allow\"",
+        1,
+    );
+    if copy[10] == lines[10] {
+        copy[10] = copy[10].replacen("\"tenant\":\"\"", "\"tenant\":\"x\"", 1);
+    }
+    std::fs::write(&edited, copy.join("\n") + "\n").expect("write");
+    let out = verify(&edited);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("line 11: content does not match its hash"));
+
+    let deleted = dir.join("deleted.jsonl");
+    let mut copy: Vec<&str> = lines.clone();
+    copy.remove(20);
+    std::fs::write(&deleted, copy.join("\n") + "\n").expect("write");
+    let out = verify(&deleted);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("line 21: chain broken"));
+}

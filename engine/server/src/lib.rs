@@ -6,6 +6,7 @@
 //! reload policies; SIGTERM / Ctrl-C drain in-flight requests and stop.
 
 pub mod convert;
+pub mod decision_log;
 pub mod service;
 pub mod state;
 
@@ -42,6 +43,9 @@ pub struct ServeArgs {
     /// Answer every message with `allow` without evaluating (transport baseline for load tests).
     #[arg(long)]
     pub noop: bool,
+    /// Decision log: a file to append to, or `-` for standard output.
+    #[arg(long, env = "LINEWALL_DECISION_LOG")]
+    pub decision_log: Option<String>,
     /// Log format.
     #[arg(long, env = "LINEWALL_LOG_FORMAT", value_parser = ["text", "json"], default_value = "text")]
     pub log_format: String,
@@ -73,10 +77,25 @@ pub async fn serve(args: ServeArgs, options: LoadOptions) -> anyhow::Result<()> 
     );
     tracing::info!(policy_version = %policies.current().version(), listen = %args.listen, noop = args.noop, "linewall serving");
 
+    let decisions = match args.decision_log.as_deref() {
+        None => None,
+        Some(target) => {
+            let target = if target == "-" {
+                decision_log::Target::Stdout
+            } else {
+                decision_log::Target::File(PathBuf::from(target))
+            };
+            Some(
+                decision_log::DecisionLog::start(target, log_key(policies.options()))
+                    .context("opening the decision log")?,
+            )
+        }
+    };
     let evaluator = Evaluator {
         policies: Arc::clone(&policies),
         max_message_bytes: args.max_message_bytes,
         noop: args.noop,
+        decisions,
     };
     let admin = Admin { policies: Arc::clone(&policies) };
     let token: Option<Arc<str>> = args.admin_token.as_deref().filter(|t| !t.is_empty()).map(Arc::from);
@@ -116,6 +135,26 @@ pub async fn serve(args: ServeArgs, options: LoadOptions) -> anyhow::Result<()> 
         .context("serving gRPC")?;
     tracing::info!("linewall stopped");
     Ok(())
+}
+
+/// Key of the value hashes in the decision log: derived from the configured hash key,
+/// or random per process (then hashes link values within one run only).
+fn log_key(options: &LoadOptions) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"linewall-decision-log\0");
+    match &options.hash_key {
+        Some(k) => h.update(k),
+        None => {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            h.update(nanos.to_le_bytes());
+            h.update(std::process::id().to_le_bytes());
+            h.update(format!("{:p}", &nanos).as_bytes());
+        }
+    }
+    h.finalize().into()
 }
 
 async fn shutdown_signal() {

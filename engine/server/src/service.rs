@@ -21,6 +21,8 @@ pub struct Evaluator {
     pub max_message_bytes: usize,
     /// Transport only: answer `allow` without evaluating (load-test baseline).
     pub noop: bool,
+    /// Where decisions are recorded, if anywhere.
+    pub decisions: Option<crate::decision_log::DecisionLog>,
 }
 
 impl Evaluator {
@@ -35,8 +37,8 @@ impl Evaluator {
         convert::message_in(req.message)
     }
 
-    fn judge(set: &PolicySet, noop: bool, msg: &linewall_engine::Message) -> pb::EvaluateResponse {
-        if noop {
+    fn judge(&self, set: &PolicySet, msg: &linewall_engine::Message) -> pb::EvaluateResponse {
+        if self.noop {
             return pb::EvaluateResponse {
                 verdict: Some(pb::Verdict {
                     id: msg.id.clone(),
@@ -46,7 +48,11 @@ impl Evaluator {
                 }),
             };
         }
-        pb::EvaluateResponse { verdict: Some(convert::verdict_out(set.evaluate(msg))) }
+        let verdict = set.evaluate(msg);
+        if let Some(log) = &self.decisions {
+            log.record(msg, &verdict);
+        }
+        pb::EvaluateResponse { verdict: Some(convert::verdict_out(verdict)) }
     }
 }
 
@@ -60,9 +66,9 @@ impl pb::linewall_server::Linewall for Evaluator {
     ) -> Result<Response<pb::EvaluateResponse>, Status> {
         let msg = self.check(request.into_inner())?;
         let set = self.policies.current();
-        let noop = self.noop;
+        let this = self.clone();
         // Evaluation is CPU work: keep it off the reactor threads.
-        let out = tokio::task::spawn_blocking(move || Evaluator::judge(&set, noop, &msg))
+        let out = tokio::task::spawn_blocking(move || this.judge(&set, &msg))
             .await
             .map_err(|_| Status::internal("evaluation task failed"))?;
         Ok(Response::new(out))
@@ -93,13 +99,12 @@ impl pb::linewall_server::Linewall for Evaluator {
             }
         });
         // Evaluator: one blocking worker per stream answers in request order.
-        let policies = Arc::clone(&self.policies);
-        let noop = self.noop;
+        let worker = self.clone();
         tokio::task::spawn_blocking(move || {
             while let Some(item) = req_rx.blocking_recv() {
                 let out = item.map(|msg| {
-                    let set = policies.current();
-                    Evaluator::judge(&set, noop, &msg)
+                    let set = worker.policies.current();
+                    worker.judge(&set, &msg)
                 });
                 let stop = out.is_err();
                 if resp_tx.blocking_send(out).is_err() || stop {
