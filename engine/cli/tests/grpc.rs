@@ -196,7 +196,7 @@ fn temp_dir(name: &str) -> PathBuf {
 async fn admin_needs_a_token_and_reload_rejects_bad_sets() {
     let dir = temp_dir("reload");
     write_policy(&dir, "first");
-    let (_server, ch) = start(&["--policies", dir.to_str().expect("utf-8 path")]).await;
+    let (_server, ch) = start(&["--policies", dir.to_str().expect("utf-8 path"), "--no-watch"]).await;
     let mut admin = PolicyAdminClient::new(ch.clone());
     let err = admin.list_policies(pb::ListPoliciesRequest {}).await.expect_err("no token");
     assert_eq!(err.code(), Code::Unauthenticated);
@@ -368,4 +368,49 @@ async fn decision_log_is_chained_verifiable_and_free_of_clear_values() {
     let out = verify(&deleted);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("line 21: chain broken"));
+}
+
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("connect metrics");
+    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").expect("write");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_verdicts_and_file_changes_reload_the_set() {
+    let dir = temp_dir("watch");
+    write_policy(&dir, "first");
+    let metrics_addr = format!("127.0.0.1:{}", free_port());
+    let (_server, ch) =
+        start(&["--policies", dir.to_str().expect("utf-8"), "--metrics-listen", &metrics_addr]).await;
+    let mut client = LinewallClient::new(ch);
+    for text in ["bananas", "card 4111 1111 1111 1111", "hello"] {
+        client.evaluate(msg(text, pb::Direction::Outbound)).await.expect("evaluate");
+    }
+    let body = http_get(&metrics_addr, "/metrics");
+    assert!(body.starts_with("HTTP/1.1 200"), "{body}");
+    assert!(body.contains("linewall_requests_total{rpc=\"evaluate\"} 3"), "{body}");
+    assert!(body.contains("linewall_verdicts_total{action=\"block\"} 1"), "{body}");
+    assert!(body.contains("linewall_verdicts_total{action=\"allow\"} 2"), "{body}");
+    assert!(body.contains("linewall_detector_hits_total{detector=\"secret-word\"} 1"), "{body}");
+    assert!(body.contains("linewall_evaluation_seconds_count 3"), "{body}");
+    assert!(http_get(&metrics_addr, "/healthz").ends_with("ok\n"));
+
+    // Editing the file is enough: the watcher reloads, the new notice answers.
+    write_policy(&dir, "edited");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let v =
+            client.evaluate(msg("bananas", pb::Direction::Outbound)).await.expect("evaluate").into_inner();
+        if v.verdict.expect("verdict").notice == "edited" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the file change was not picked up");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let body = http_get(&metrics_addr, "/metrics");
+    assert!(body.contains("linewall_reloads_total{result=\"ok\"} 1"), "{body}");
 }

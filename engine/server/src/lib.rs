@@ -7,8 +7,10 @@
 
 pub mod convert;
 pub mod decision_log;
+pub mod metrics;
 pub mod service;
 pub mod state;
+pub mod watch;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -43,6 +45,12 @@ pub struct ServeArgs {
     /// Answer every message with `allow` without evaluating (transport baseline for load tests).
     #[arg(long)]
     pub noop: bool,
+    /// Address of the Prometheus endpoint (`/metrics`, `/healthz`); off when not given.
+    #[arg(long, env = "LINEWALL_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Do not watch the policy directory for changes (SIGHUP and Reload still work).
+    #[arg(long)]
+    pub no_watch: bool,
     /// Decision log: a file to append to, or `-` for standard output.
     #[arg(long, env = "LINEWALL_DECISION_LOG")]
     pub decision_log: Option<String>,
@@ -72,8 +80,10 @@ pub async fn serve(args: ServeArgs, options: LoadOptions) -> anyhow::Result<()> 
         Some(p) => Source::Path(p.clone()),
         None => Source::Builtin,
     };
+    let metrics = Arc::new(metrics::Metrics::default());
     let policies = Arc::new(
-        Policies::new(source, options).map_err(|e| anyhow::anyhow!("policies failed to load:\n{e}"))?,
+        Policies::new(source, options, Arc::clone(&metrics))
+            .map_err(|e| anyhow::anyhow!("policies failed to load:\n{e}"))?,
     );
     tracing::info!(policy_version = %policies.current().version(), listen = %args.listen, noop = args.noop, "linewall serving");
 
@@ -96,7 +106,16 @@ pub async fn serve(args: ServeArgs, options: LoadOptions) -> anyhow::Result<()> 
         max_message_bytes: args.max_message_bytes,
         noop: args.noop,
         decisions,
+        metrics: Arc::clone(&metrics),
     };
+    if let Some(addr) = args.metrics_listen {
+        let listener =
+            tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+        tokio::spawn(metrics::serve_http(listener, Arc::clone(&metrics), Arc::clone(&policies)));
+    }
+    if let (Some(path), false) = (policies.path().map(PathBuf::from), args.no_watch) {
+        tokio::spawn(watch::watch(path, Arc::clone(&policies), |_| {}));
+    }
     let admin = Admin { policies: Arc::clone(&policies) };
     let token: Option<Arc<str>> = args.admin_token.as_deref().filter(|t| !t.is_empty()).map(Arc::from);
 

@@ -23,18 +23,22 @@ pub struct Evaluator {
     pub noop: bool,
     /// Where decisions are recorded, if anywhere.
     pub decisions: Option<crate::decision_log::DecisionLog>,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Evaluator {
-    fn check(&self, req: pb::EvaluateRequest) -> Result<linewall_engine::Message, Status> {
+    fn check(&self, req: pb::EvaluateRequest, stream: bool) -> Result<linewall_engine::Message, Status> {
+        self.metrics.request(stream);
         let len = req.encoded_len();
         if len > self.max_message_bytes {
+            self.metrics.rejected();
             return Err(Status::resource_exhausted(format!(
                 "message is {len} bytes; the limit is {} bytes",
                 self.max_message_bytes
             )));
         }
-        convert::message_in(req.message)
+        convert::message_in(req.message).inspect_err(|_| self.metrics.rejected())
     }
 
     fn judge(&self, set: &PolicySet, msg: &linewall_engine::Message) -> pb::EvaluateResponse {
@@ -48,7 +52,9 @@ impl Evaluator {
                 }),
             };
         }
+        let started = std::time::Instant::now();
         let verdict = set.evaluate(msg);
+        self.metrics.verdict(&verdict, started.elapsed());
         if let Some(log) = &self.decisions {
             log.record(msg, &verdict);
         }
@@ -64,7 +70,7 @@ impl pb::linewall_server::Linewall for Evaluator {
         &self,
         request: Request<pb::EvaluateRequest>,
     ) -> Result<Response<pb::EvaluateResponse>, Status> {
-        let msg = self.check(request.into_inner())?;
+        let msg = self.check(request.into_inner(), false)?;
         let set = self.policies.current();
         let this = self.clone();
         // Evaluation is CPU work: keep it off the reactor threads.
@@ -89,7 +95,7 @@ impl pb::linewall_server::Linewall for Evaluator {
         tokio::spawn(async move {
             while let Some(item) = inbound.next().await {
                 let msg = match item {
-                    Ok(req) => this.check(req),
+                    Ok(req) => this.check(req, true),
                     Err(status) => Err(status),
                 };
                 let stop = msg.is_err();

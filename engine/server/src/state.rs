@@ -23,6 +23,8 @@ pub struct Policies {
     options: LoadOptions,
     /// Serializes reloads so two reloads never race to swap.
     reload_lock: tokio::sync::Mutex<()>,
+    /// Where reloads are counted.
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Loads and tests a set; the error is what an operator needs to fix it.
@@ -48,14 +50,27 @@ pub fn load_checked(source: &Source, options: &LoadOptions) -> Result<PolicySet,
 
 impl Policies {
     /// Loads the first set; failing here means the server does not start.
-    pub fn new(source: Source, options: LoadOptions) -> Result<Self, String> {
+    pub fn new(
+        source: Source,
+        options: LoadOptions,
+        metrics: Arc<crate::metrics::Metrics>,
+    ) -> Result<Self, String> {
         let set = load_checked(&source, &options)?;
         Ok(Self {
             current: ArcSwap::from_pointee(set),
             source,
             options,
             reload_lock: tokio::sync::Mutex::new(()),
+            metrics,
         })
+    }
+
+    /// The directory or file policies are loaded from, if not the built-in packs.
+    pub fn path(&self) -> Option<&std::path::Path> {
+        match &self.source {
+            Source::Builtin => None,
+            Source::Path(p) => Some(p),
+        }
     }
 
     /// The set serving now; a request keeps the set it started with.
@@ -81,10 +96,12 @@ impl Policies {
             Ok(set) => {
                 let version = set.version().to_owned();
                 self.current.store(Arc::new(set));
+                self.metrics.reload(true);
                 tracing::info!(policy_version = %version, "policy reload accepted");
                 Ok(version)
             }
             Err(e) => {
+                self.metrics.reload(false);
                 tracing::warn!(error = %e, serving = %self.current().version(), "policy reload rejected");
                 Err(e)
             }
