@@ -414,3 +414,91 @@ async fn metrics_count_verdicts_and_file_changes_reload_the_set() {
     let body = http_get(&metrics_addr, "/metrics");
     assert!(body.contains("linewall_reloads_total{result=\"ok\"} 1"), "{body}");
 }
+
+/// A CA, a server certificate for 127.0.0.1 and a client certificate, all as PEM files.
+fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("key")).expect("ca");
+    let server_key = KeyPair::generate().expect("key");
+    let server = CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+        .expect("params")
+        .signed_by(&server_key, &ca)
+        .expect("server cert");
+    let client_key = KeyPair::generate().expect("key");
+    let client = CertificateParams::new(vec!["ops-client".to_owned()])
+        .expect("params")
+        .signed_by(&client_key, &ca)
+        .expect("client cert");
+    let w = |name: &str, body: String| {
+        let p = dir.join(name);
+        std::fs::write(&p, body).expect("write pem");
+        p
+    };
+    let ca_path = w("ca.pem", ca.pem());
+    let cert = w("server.pem", server.pem());
+    let key = w("server.key", server_key.serialize_pem());
+    (ca_path, cert, key, client.pem(), client_key.serialize_pem())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mutual_tls_serves_and_a_client_certificate_authorizes_admin() {
+    use tonic::transport::{Certificate, ClientTlsConfig, Identity};
+    let dir = temp_dir("tls");
+    let (ca, cert, key, client_cert, client_key) = certificates(&dir);
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let child = Command::new(env!("CARGO_BIN_EXE_linewall"))
+        .args(["serve", "--listen", &addr])
+        .arg("--tls-cert")
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .arg("--client-ca")
+        .arg(&ca)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start");
+    let _server = Server { child, addr: addr.clone() };
+    let ca_pem = std::fs::read_to_string(&ca).expect("ca");
+    let endpoint = |identity: Option<Identity>| {
+        let mut tls =
+            ClientTlsConfig::new().ca_certificate(Certificate::from_pem(&ca_pem)).domain_name("localhost");
+        if let Some(id) = identity {
+            tls = tls.identity(id);
+        }
+        Channel::from_shared(format!("https://localhost:{port}")).expect("uri").tls_config(tls).expect("tls")
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let ch = loop {
+        if let Ok(ch) = endpoint(Some(Identity::from_pem(&client_cert, &client_key))).connect().await {
+            break ch;
+        }
+        assert!(Instant::now() < deadline, "TLS server did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let v = LinewallClient::new(ch.clone())
+        .evaluate(msg("card 4111 1111 1111 1111", pb::Direction::Outbound))
+        .await
+        .expect("evaluate over mTLS");
+    assert_eq!(v.into_inner().verdict.expect("verdict").action, pb::Action::Block as i32);
+    // No bearer token: the verified client certificate is what authorizes the admin call.
+    let list =
+        PolicyAdminClient::new(ch).list_policies(pb::ListPoliciesRequest {}).await.expect("admin via cert");
+    assert!(!list.into_inner().policies.is_empty());
+    // Without a client certificate the handshake is refused.
+    let refused = match endpoint(None).connect().await {
+        Err(_) => true,
+        Ok(ch) => LinewallClient::new(ch).evaluate(msg("hi", pb::Direction::Outbound)).await.is_err(),
+    };
+    assert!(refused, "a client without a certificate must be refused");
+    // Plain text is refused too.
+    let plain = Channel::from_shared(format!("http://{addr}")).expect("uri").connect().await;
+    let refused = match plain {
+        Err(_) => true,
+        Ok(ch) => LinewallClient::new(ch).evaluate(msg("hi", pb::Direction::Outbound)).await.is_err(),
+    };
+    assert!(refused);
+}

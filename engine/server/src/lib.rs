@@ -42,6 +42,16 @@ pub struct ServeArgs {
     /// Bearer token for PolicyAdmin; without one the admin API refuses every call.
     #[arg(long, env = "LINEWALL_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+    /// TLS certificate chain (PEM); with --tls-key, serves TLS only.
+    #[arg(long, env = "LINEWALL_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, env = "LINEWALL_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// CA (PEM) whose client certificates are accepted (mutual TLS); a verified client
+    /// certificate also authorizes PolicyAdmin calls.
+    #[arg(long, env = "LINEWALL_CLIENT_CA", requires = "tls_cert")]
+    pub client_ca: Option<PathBuf>,
     /// Answer every message with `allow` without evaluating (transport baseline for load tests).
     #[arg(long)]
     pub noop: bool,
@@ -129,7 +139,8 @@ pub async fn serve(args: ServeArgs, options: LoadOptions) -> anyhow::Result<()> 
 
     let linewall =
         pb::linewall_server::LinewallServer::new(evaluator).max_decoding_message_size(TRANSPORT_LIMIT_BYTES);
-    let admin = pb::policy_admin_server::PolicyAdminServer::with_interceptor(admin, admin_auth(token));
+    let mtls = args.client_ca.is_some();
+    let admin = pb::policy_admin_server::PolicyAdminServer::with_interceptor(admin, admin_auth(token, mtls));
 
     // SIGHUP reloads; a failed reload keeps the old set and is logged.
     #[cfg(unix)]
@@ -144,7 +155,17 @@ pub async fn serve(args: ServeArgs, options: LoadOptions) -> anyhow::Result<()> 
         });
     }
 
-    tonic::transport::Server::builder()
+    let mut builder = tonic::transport::Server::builder();
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        let read = |p: &PathBuf| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
+        let mut tls = tonic::transport::ServerTlsConfig::new()
+            .identity(tonic::transport::Identity::from_pem(read(cert)?, read(key)?));
+        if let Some(ca) = &args.client_ca {
+            tls = tls.client_ca_root(tonic::transport::Certificate::from_pem(read(ca)?));
+        }
+        builder = builder.tls_config(tls).context("configuring TLS")?;
+    }
+    builder
         .add_service(health_service)
         .add_service(reflection)
         .add_service(linewall)

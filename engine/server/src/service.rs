@@ -204,10 +204,18 @@ impl pb::policy_admin_server::PolicyAdmin for Admin {
     }
 }
 
-/// Checks the bearer token of an admin call; without a configured token every admin
-/// call is refused (fail closed).
-pub fn admin_auth(token: Option<Arc<str>>) -> impl Fn(Request<()>) -> Result<Request<()>, Status> + Clone {
+/// Authorizes an admin call: a client certificate verified against `--client-ca` (when
+/// mutual TLS is on), or the bearer token. Without either configured every admin call is
+/// refused (fail closed).
+pub fn admin_auth(
+    token: Option<Arc<str>>,
+    mtls: bool,
+) -> impl Fn(Request<()>) -> Result<Request<()>, Status> + Clone {
     move |req: Request<()>| {
+        // The TLS layer only lets verified client certificates through.
+        if mtls && req.peer_certs().is_some_and(|c| !c.is_empty()) {
+            return Ok(req);
+        }
         let Some(expected) = token.as_deref() else {
             return Err(Status::permission_denied("admin API disabled: start the server with --admin-token"));
         };
