@@ -502,3 +502,57 @@ async fn mutual_tls_serves_and_a_client_certificate_authorizes_admin() {
     };
     assert!(refused);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_and_node_clients_get_the_verdict() {
+    let (server, _ch) = start(&[]).await;
+    let addr = server.addr.trim_start_matches("http://").to_owned();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/run-clients.sh");
+    let out = tokio::task::spawn_blocking(move || Command::new("bash").arg(script).arg(addr).output())
+        .await
+        .expect("join")
+        .expect("run the example clients");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "clients failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    for who in ["== python", "== node"] {
+        let section = stdout.split(who).nth(1).expect("section").split("==").next().unwrap_or("");
+        assert!(section.contains("action=block"), "{who}: {section}");
+        assert!(section.contains("finding detector=credit_card field=text span=5..24"), "{who}: {section}");
+        assert!(!section.contains("4111 1111 1111 1111"), "{who}: clear value printed");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenants_are_judged_only_by_their_own_policies() {
+    let dir = temp_dir("tenants");
+    for (tenant, word) in [("acme", "bananas"), ("globex", "cherries")] {
+        std::fs::write(
+            dir.join(format!("{tenant}.yaml")),
+            format!("apiVersion: linewall/v1\nkind: Policy\nmetadata: {{name: {tenant}-words}}\nspec:\n  scope: {{tenants: [{tenant}]}}\n  detectors:\n    - {{id: word, terms: [{word}]}}\n  rules:\n    - id: block-word\n      when: {{detectors: {{any: [{{id: word}}]}}}}\n      action: block\n"),
+        )
+        .expect("write");
+    }
+    let (_server, ch) = start(&["--policies", dir.to_str().expect("utf-8"), "--no-watch"]).await;
+    let mut client = LinewallClient::new(ch);
+    let judge = |tenant: &str, text: &str| pb::EvaluateRequest {
+        message: Some(pb::Message { tenant: tenant.into(), text: text.into(), ..Default::default() }),
+    };
+    let mut action = async |tenant: &str, text: &str| {
+        client
+            .evaluate(judge(tenant, text))
+            .await
+            .expect("evaluate")
+            .into_inner()
+            .verdict
+            .expect("verdict")
+            .action
+    };
+    assert_eq!(action("acme", "bananas").await, pb::Action::Block as i32);
+    assert_eq!(
+        action("globex", "bananas").await,
+        pb::Action::Allow as i32,
+        "acme's policy never judges globex"
+    );
+    assert_eq!(action("globex", "cherries").await, pb::Action::Block as i32);
+    assert_eq!(action("", "cherries").await, pb::Action::Allow as i32);
+}
