@@ -52,6 +52,11 @@ pub(crate) struct RawFinding {
     pub confidence: Confidence,
 }
 
+thread_local! {
+    /// The per-message "which detectors must run" flags, reused across messages.
+    static NEEDED: std::cell::Cell<Vec<bool>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 fn kinds_of(msg: &Message) -> [bool; 8] {
     [
         !msg.text.is_empty(),
@@ -188,8 +193,10 @@ impl PolicySet {
         let kinds = kinds_of(msg);
 
         // Rules whose policy scope and metadata conditions hold.
-        let mut candidates: Vec<(usize, usize)> = Vec::new();
-        let mut needed = vec![false; self.detectors.len()];
+        let mut candidates: Vec<(usize, usize)> = Vec::with_capacity(16);
+        let mut needed = NEEDED.with(|n| n.take());
+        needed.clear();
+        needed.resize(self.detectors.len(), false);
         for (pi, p) in self.policies.iter().enumerate() {
             if !meta_matches(&p.scope, msg, &kinds) {
                 continue;
@@ -207,11 +214,26 @@ impl PolicySet {
         let mut raw: Vec<RawFinding> = Vec::new();
         let mut errors: Vec<EvalError> = Vec::new();
         if needed.iter().any(|&n| n) {
-            let mut scratch = scan::Scratch::default();
-            fields::for_each(msg, |path, text| {
-                self.scan_field(&needed, path, text, msg, &mut scratch, &mut raw, &mut errors);
+            // Scan buffers live per thread so a message does not pay for their allocation.
+            thread_local! {
+                static SCRATCH: std::cell::RefCell<scan::Scratch> = std::cell::RefCell::default();
+            }
+            SCRATCH.with(|cell| {
+                // A plugin calling back into evaluation on this thread would find the
+                // buffers borrowed; it then gets fresh ones.
+                let mut fresh = scan::Scratch::default();
+                let mut borrowed = cell.try_borrow_mut();
+                let scratch = match borrowed.as_deref_mut() {
+                    Ok(s) => s,
+                    Err(_) => &mut fresh,
+                };
+                fields::for_each(msg, |path, text| {
+                    self.scan_field(&needed, path, text, msg, scratch, &mut raw, &mut errors);
+                });
             });
         }
+
+        NEEDED.with(|n| n.replace(needed));
 
         // Decide rules.
         let mut matched = Vec::new();
