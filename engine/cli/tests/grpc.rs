@@ -23,8 +23,18 @@ impl Drop for Server {
     }
 }
 
+/// A port no other test of this run will pick: tests run in parallel, and a port the OS
+/// hands out twice (bind to :0, release, bind again) would make two servers collide.
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = 20_000 + (std::process::id() % 20_000) as u16;
+    loop {
+        let port = base + NEXT.fetch_add(1, Ordering::Relaxed) % 5_000;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 async fn start(extra: &[&str]) -> (Server, Channel) {
@@ -373,7 +383,7 @@ async fn decision_log_is_chained_verifiable_and_free_of_clear_values() {
 fn http_get(addr: &str, path: &str) -> String {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(addr).expect("connect metrics");
-    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").expect("write");
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).expect("write");
     let mut out = String::new();
     let _ = s.read_to_string(&mut out);
     out
@@ -555,4 +565,49 @@ async fn tenants_are_judged_only_by_their_own_policies() {
     );
     assert_eq!(action("globex", "cherries").await, pb::Action::Block as i32);
     assert_eq!(action("", "cherries").await, pb::Action::Allow as i32);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_deadline_gets_deadline_exceeded() {
+    let (_server, ch) = start(&[]).await;
+    let mut client = LinewallClient::new(ch);
+    // 34,000 card numbers (880 KB): far more work than a 400 ms budget allows in a debug
+    // build, and small enough to arrive well before the budget runs out.
+    let text = "card 4111 1111 1111 1111, ".repeat(34_000);
+    let mut req = tonic::Request::new(msg(&text, pb::Direction::Inbound));
+    req.set_timeout(Duration::from_millis(400));
+    let err = client.evaluate(req).await.expect_err("deadline");
+    assert_eq!(err.code(), Code::DeadlineExceeded, "{err:?}");
+    // The server is still answering.
+    let ok = client.evaluate(msg("hello", pb::Direction::Outbound)).await.expect("evaluate");
+    assert_eq!(ok.into_inner().verdict.expect("verdict").action, pb::Action::Allow as i32);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_in_flight_work_then_exits() {
+    let (mut server, ch) = start(&[]).await;
+    let mut client = LinewallClient::new(ch);
+    let requests: Vec<pb::EvaluateRequest> = (0..2_000)
+        .map(|i| msg(&format!("message {i} card 4111 1111 1111 1111"), pb::Direction::Inbound))
+        .collect();
+    let mut stream = client.evaluate_stream(tokio_stream::iter(requests)).await.expect("stream").into_inner();
+    let first = stream.message().await.expect("first").expect("a response");
+    assert!(first.verdict.is_some());
+    let pid = server.child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    assert!(killed.success());
+    let mut answered = 1;
+    while let Ok(Some(_)) = stream.message().await {
+        answered += 1;
+    }
+    assert_eq!(answered, 2_000, "every in-flight message is answered before the server stops");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = server.child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "server did not stop after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "clean exit after SIGTERM: {status:?}");
 }

@@ -165,11 +165,16 @@ pub async fn serve_http(
         let metrics = std::sync::Arc::clone(&metrics);
         let policies = std::sync::Arc::clone(&policies);
         tokio::spawn(async move {
-            let mut buf = [0u8; 1024];
-            let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(5), sock.read(&mut buf)).await else {
-                return;
-            };
-            let head = String::from_utf8_lossy(&buf[..n]);
+            // Read the request head (it may arrive in pieces), at most 4 KiB.
+            let mut buf = Vec::with_capacity(1024);
+            let mut chunk = [0u8; 1024];
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 4096 {
+                match tokio::time::timeout(Duration::from_secs(5), sock.read(&mut chunk)).await {
+                    Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+                    _ => return,
+                }
+            }
+            let head = String::from_utf8_lossy(&buf);
             let path = head.split_whitespace().nth(1).unwrap_or("/");
             let (status, body) = match path {
                 "/metrics" => ("200 OK", metrics.render(policies.current().version())),

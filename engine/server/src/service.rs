@@ -62,6 +62,25 @@ impl Evaluator {
     }
 }
 
+/// When the caller stops waiting, from its `grpc-timeout` header. The server answers
+/// DEADLINE_EXCEEDED a little before that, so the caller gets the server's status rather
+/// than its own cancellation.
+fn deadline_of<T>(req: &Request<T>) -> Option<tokio::time::Instant> {
+    let v = req.metadata().get("grpc-timeout")?.to_str().ok()?;
+    let (num, unit) = v.split_at(v.len().checked_sub(1)?);
+    let n: u64 = num.parse().ok()?;
+    let budget = match unit {
+        "H" => std::time::Duration::from_secs(n.saturating_mul(3600)),
+        "M" => std::time::Duration::from_secs(n.saturating_mul(60)),
+        "S" => std::time::Duration::from_secs(n),
+        "m" => std::time::Duration::from_millis(n),
+        "u" => std::time::Duration::from_micros(n),
+        "n" => std::time::Duration::from_nanos(n),
+        _ => return None,
+    };
+    Some(tokio::time::Instant::now() + budget.mul_f64(0.8))
+}
+
 type ResponseStream = Pin<Box<dyn Stream<Item = Result<pb::EvaluateResponse, Status>> + Send>>;
 
 #[tonic::async_trait]
@@ -70,13 +89,22 @@ impl pb::linewall_server::Linewall for Evaluator {
         &self,
         request: Request<pb::EvaluateRequest>,
     ) -> Result<Response<pb::EvaluateResponse>, Status> {
+        let deadline = deadline_of(&request);
         let msg = self.check(request.into_inner(), false)?;
         let set = self.policies.current();
         let this = self.clone();
         // Evaluation is CPU work: keep it off the reactor threads.
-        let out = tokio::task::spawn_blocking(move || this.judge(&set, &msg))
-            .await
-            .map_err(|_| Status::internal("evaluation task failed"))?;
+        let work = tokio::task::spawn_blocking(move || this.judge(&set, &msg));
+        let out = match deadline {
+            None => work.await,
+            Some(at) => match tokio::time::timeout_at(at, work).await {
+                Ok(r) => r,
+                Err(_) => {
+                    return Err(Status::deadline_exceeded("the caller's deadline passed during evaluation"));
+                }
+            },
+        }
+        .map_err(|_| Status::internal("evaluation task failed"))?;
         Ok(Response::new(out))
     }
 

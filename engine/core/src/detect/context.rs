@@ -4,6 +4,9 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use super::{Candidate, Confidence};
 
+/// Longest keyword considered, in bytes; longer keywords are ignored by the matcher.
+pub const MAX_KEYWORD_BYTES: usize = 64;
+
 /// How context words affect one detector's candidates.
 #[derive(Debug, Clone, Copy)]
 pub struct ContextRule {
@@ -17,13 +20,20 @@ pub struct ContextRule {
 
 impl ContextRule {
     /// Applies the rule to `c` given the byte spans of this detector's keyword
-    /// occurrences in the same text (sorted by start). Returns false to drop it.
+    /// occurrences in the same text, sorted by start. Returns false to drop it.
     pub fn apply(&self, c: &mut Candidate, hits: &[(usize, usize)]) -> bool {
         let lo = c.start.saturating_sub(self.window);
         let hi = c.end.saturating_add(self.window);
         // A keyword inside the match itself (e.g. `password=` in a password assignment)
-        // counts too.
-        let near = hits.iter().any(|&(s, e)| e >= lo && s <= hi);
+        // counts too. Binary search keeps a message with thousands of matches and
+        // keywords linear-logarithmic: only keywords starting at most MAX_KEYWORD_BYTES
+        // before the window can reach into it.
+        let upto = hits.partition_point(|&(s, _)| s <= hi);
+        let near = hits[..upto]
+            .iter()
+            .rev()
+            .take_while(|&&(s, _)| s.saturating_add(MAX_KEYWORD_BYTES) >= lo)
+            .any(|&(_, e)| e >= lo);
         if near {
             c.confidence = c.confidence.max(self.boosted);
             true

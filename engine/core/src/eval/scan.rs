@@ -132,6 +132,7 @@ impl PolicySet {
                     }
                 }
             }
+            s.keywords.sort_unstable();
             for c in &mut s.candidates {
                 if !entry.context.apply(c, &s.keywords) {
                     continue;
@@ -143,12 +144,13 @@ impl PolicySet {
                     }
                 }
                 let (start, end) = norm.original_span(c.start, c.end);
-                let f = RawFinding { detector: d, field: path, start, end, confidence: c.confidence };
-                if !s.local.iter().any(|x| x.detector == d && x.start == start && x.end == end) {
-                    s.local.push(f);
-                }
+                s.local.push(RawFinding { detector: d, field: path, start, end, confidence: c.confidence });
             }
         }
+        // One finding per detector and span, in text order (sorting keeps this linear-ish
+        // however many matches a hostile message holds).
+        s.local.sort_by_key(|f| (f.start, f.end, f.detector));
+        s.local.dedup_by_key(|f| (f.start, f.end, f.detector));
         out.extend_from_slice(&s.local);
     }
 

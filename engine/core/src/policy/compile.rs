@@ -178,7 +178,9 @@ struct LiteralTable {
 impl LiteralTable {
     fn add(&mut self, literal: &str, detector: usize, role: LitRole) {
         let key = literal.to_ascii_lowercase();
-        if key.is_empty() {
+        if key.is_empty()
+            || (role == LitRole::Keyword && key.len() > crate::detect::context::MAX_KEYWORD_BYTES)
+        {
             return;
         }
         let next = self.roles.len();

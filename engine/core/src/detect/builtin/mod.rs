@@ -79,6 +79,7 @@ pub fn detect(id: &str, text: &str) -> Option<Vec<TextMatch>> {
     let keywords = KeywordMatcher::new(spec.keywords);
     let mut hits = Vec::new();
     keywords.for_each(t, |_, s, e| hits.push((s, e)));
+    hits.sort_unstable();
     let open = match spec.gate {
         Gate::Always => true,
         Gate::MinDigits(n) => t.bytes().filter(u8::is_ascii_digit).count() >= n,
