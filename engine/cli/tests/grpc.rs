@@ -611,3 +611,42 @@ async fn sigterm_finishes_in_flight_work_then_exits() {
     };
     assert!(status.success(), "clean exit after SIGTERM: {status:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_toml_config_file_sets_what_flags_do_not() {
+    let dir = temp_dir("config");
+    let port = free_port();
+    let config = dir.join("linewall.toml");
+    std::fs::write(
+        &config,
+        format!("listen = \"127.0.0.1:{port}\"\nadmin_token = \"from-file\"\nmax_message_bytes = 1000\n"),
+    )
+    .expect("write config");
+    let child = Command::new(env!("CARGO_BIN_EXE_linewall"))
+        .args(["serve", "--max-message-bytes", "5000", "--config"])
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start");
+    let server = Server { child, addr: format!("http://127.0.0.1:{port}") };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let ch = loop {
+        if let Ok(ch) = Channel::from_shared(server.addr.clone()).expect("uri").connect().await {
+            break ch;
+        }
+        assert!(Instant::now() < deadline, "server did not listen on the configured address");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut client = LinewallClient::new(ch.clone());
+    // The flag (5000) wins over the file (1000).
+    client
+        .evaluate(msg(&"x".repeat(3000), pb::Direction::Outbound))
+        .await
+        .expect("3000 bytes fit under the flag");
+    let err = client.evaluate(msg(&"x".repeat(6000), pb::Direction::Outbound)).await.expect_err("too big");
+    assert_eq!(err.code(), Code::ResourceExhausted);
+    let list =
+        PolicyAdminClient::new(ch).list_policies(with_token(pb::ListPoliciesRequest {}, "from-file")).await;
+    assert!(list.is_ok(), "the token from the file authorizes admin calls");
+}

@@ -34,23 +34,27 @@ pub struct ServeArgs {
     #[arg(long, env = "LINEWALL_POLICIES")]
     pub policies: Option<PathBuf>,
     /// Address to listen on.
-    #[arg(long, env = "LINEWALL_LISTEN", default_value = "127.0.0.1:50051")]
-    pub listen: SocketAddr,
+    #[arg(long, env = "LINEWALL_LISTEN")]
+    pub listen: Option<SocketAddr>,
     /// Largest message accepted, in encoded bytes.
-    #[arg(long, env = "LINEWALL_MAX_MESSAGE_BYTES", default_value_t = 1 << 20)]
-    pub max_message_bytes: usize,
+    #[arg(long, env = "LINEWALL_MAX_MESSAGE_BYTES")]
+    pub max_message_bytes: Option<usize>,
+    /// TOML file with any of these settings (keys as the flags, with `_`); flags and
+    /// environment variables override it.
+    #[arg(long, env = "LINEWALL_CONFIG")]
+    pub config: Option<PathBuf>,
     /// Bearer token for PolicyAdmin; without one the admin API refuses every call.
     #[arg(long, env = "LINEWALL_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
     /// TLS certificate chain (PEM); with --tls-key, serves TLS only.
-    #[arg(long, env = "LINEWALL_TLS_CERT", requires = "tls_key")]
+    #[arg(long, env = "LINEWALL_TLS_CERT")]
     pub tls_cert: Option<PathBuf>,
     /// TLS private key (PEM).
-    #[arg(long, env = "LINEWALL_TLS_KEY", requires = "tls_cert")]
+    #[arg(long, env = "LINEWALL_TLS_KEY")]
     pub tls_key: Option<PathBuf>,
     /// CA (PEM) whose client certificates are accepted (mutual TLS); a verified client
     /// certificate also authorizes PolicyAdmin calls.
-    #[arg(long, env = "LINEWALL_CLIENT_CA", requires = "tls_cert")]
+    #[arg(long, env = "LINEWALL_CLIENT_CA")]
     pub client_ca: Option<PathBuf>,
     /// Answer every message with `allow` without evaluating (transport baseline for load tests).
     #[arg(long)]
@@ -69,6 +73,54 @@ pub struct ServeArgs {
     pub log_format: String,
 }
 
+/// Settings read from `--config FILE`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    policies: Option<PathBuf>,
+    listen: Option<SocketAddr>,
+    max_message_bytes: Option<usize>,
+    admin_token: Option<String>,
+    metrics_listen: Option<SocketAddr>,
+    decision_log: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    client_ca: Option<PathBuf>,
+    log_format: Option<String>,
+}
+
+/// Fills what flags and environment left unset from the config file, then defaults.
+fn merge_config(mut args: ServeArgs) -> anyhow::Result<ServeArgs> {
+    if let Some(path) = &args.config {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let file: FileConfig = toml::from_str(&text).with_context(|| format!("in {}", path.display()))?;
+        args.policies = args.policies.or(file.policies);
+        args.listen = args.listen.or(file.listen);
+        args.max_message_bytes = args.max_message_bytes.or(file.max_message_bytes);
+        args.admin_token = args.admin_token.or(file.admin_token);
+        args.metrics_listen = args.metrics_listen.or(file.metrics_listen);
+        args.decision_log = args.decision_log.or(file.decision_log);
+        args.tls_cert = args.tls_cert.or(file.tls_cert);
+        args.tls_key = args.tls_key.or(file.tls_key);
+        args.client_ca = args.client_ca.or(file.client_ca);
+        if let Some(f) = file.log_format.filter(|_| args.log_format == "text") {
+            anyhow::ensure!(f == "text" || f == "json", "log_format must be `text` or `json`");
+            args.log_format = f;
+        }
+    }
+    args.listen = args.listen.or(Some(SocketAddr::from(([127, 0, 0, 1], 50051))));
+    args.max_message_bytes = args.max_message_bytes.or(Some(1 << 20));
+    anyhow::ensure!(
+        args.tls_cert.is_some() == args.tls_key.is_some(),
+        "--tls-cert and --tls-key go together"
+    );
+    anyhow::ensure!(
+        args.client_ca.is_none() || args.tls_cert.is_some(),
+        "--client-ca needs --tls-cert and --tls-key"
+    );
+    Ok(args)
+}
+
 fn init_logs(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -85,6 +137,8 @@ pub fn run(args: ServeArgs, options: LoadOptions) -> anyhow::Result<()> {
 
 /// Serves until SIGTERM or Ctrl-C.
 pub async fn serve(args: ServeArgs, options: LoadOptions) -> anyhow::Result<()> {
+    let args = merge_config(args)?;
+    let listen = args.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 50051)));
     init_logs(&args.log_format);
     let source = match &args.policies {
         Some(p) => Source::Path(p.clone()),
@@ -95,7 +149,7 @@ pub async fn serve(args: ServeArgs, options: LoadOptions) -> anyhow::Result<()> 
         Policies::new(source, options, Arc::clone(&metrics))
             .map_err(|e| anyhow::anyhow!("policies failed to load:\n{e}"))?,
     );
-    tracing::info!(policy_version = %policies.current().version(), listen = %args.listen, noop = args.noop, "linewall serving");
+    tracing::info!(policy_version = %policies.current().version(), listen = %listen, noop = args.noop, "linewall serving");
 
     let decisions = match args.decision_log.as_deref() {
         None => None,
@@ -113,7 +167,7 @@ pub async fn serve(args: ServeArgs, options: LoadOptions) -> anyhow::Result<()> 
     };
     let evaluator = Evaluator {
         policies: Arc::clone(&policies),
-        max_message_bytes: args.max_message_bytes,
+        max_message_bytes: args.max_message_bytes.unwrap_or(1 << 20),
         noop: args.noop,
         decisions,
         metrics: Arc::clone(&metrics),
@@ -170,7 +224,7 @@ pub async fn serve(args: ServeArgs, options: LoadOptions) -> anyhow::Result<()> 
         .add_service(reflection)
         .add_service(linewall)
         .add_service(admin)
-        .serve_with_shutdown(args.listen, shutdown_signal())
+        .serve_with_shutdown(listen, shutdown_signal())
         .await
         .context("serving gRPC")?;
     tracing::info!("linewall stopped");
