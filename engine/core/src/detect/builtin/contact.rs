@@ -73,7 +73,12 @@ pub const DETECTORS: &[BuiltinDetector] = &[
             "tracking 9400 5597 9711 4710",
             "total 12,345,678.90",
         ],
-        build: || Box::new(Phone),
+        build: || {
+            // The numbering-plan database loads lazily on first use; load it with the
+            // policy set, not on the first message.
+            let _ = valid_international("14155552671");
+            Box::new(Phone)
+        },
     },
     BuiltinDetector {
         id: "ip_address",
