@@ -1,0 +1,88 @@
+//! The engine side of plugin detectors, with an in-process stand-in for a WASM host: how
+//! findings flow into rules, and how a failing plugin fails closed (or open, if asked).
+
+use std::sync::Arc;
+
+use linewall_engine::Message;
+use linewall_engine::detect::Confidence;
+use linewall_engine::plugin::{
+    PluginDetector, PluginError, PluginFinding, PluginInput, PluginLoader, PluginSpec,
+};
+use linewall_engine::policy::{LoadOptions, PolicySet, PolicySource};
+use linewall_engine::verdict::Action;
+
+/// Finds the word `secret`, or fails when the text says `crash`.
+struct Fake;
+
+impl PluginDetector for Fake {
+    fn detect(&self, input: &PluginInput<'_>) -> Result<Vec<PluginFinding>, PluginError> {
+        if input.text.contains("crash") {
+            return Err(PluginError { kind: "trap", message: String::from("unreachable executed") });
+        }
+        Ok(input
+            .text
+            .match_indices("secret")
+            .map(|(i, m)| PluginFinding { start: i, end: i + m.len(), confidence: Confidence::High })
+            .collect())
+    }
+}
+
+struct Loader;
+
+impl PluginLoader for Loader {
+    fn load(&self, spec: &PluginSpec<'_>) -> Result<Arc<dyn PluginDetector>, String> {
+        if spec.module.ends_with("missing.wasm") {
+            return Err(String::from("no such module"));
+        }
+        Ok(Arc::new(Fake))
+    }
+}
+
+fn policy(on_error: &str, module: &str) -> String {
+    format!(
+        "apiVersion: linewall/v1\nkind: Policy\nmetadata: {{name: p}}\nspec:\n  detectors:\n    - id: fake\n      plugin: {{module: {module}, on_error: {on_error}}}\n      examples: ['a secret here']\n  rules:\n    - id: redact-fake\n      when: {{detectors: {{any: [{{id: fake}}]}}}}\n      action: redact\n      redact: {{style: label}}\n"
+    )
+}
+
+fn load(yaml: &str) -> Result<PolicySet, String> {
+    PolicySet::load_sources(
+        vec![PolicySource { name: "p.yaml".into(), text: yaml.into(), base_dir: None }],
+        &LoadOptions { plugin_loader: Some(Arc::new(Loader)), ..LoadOptions::default() },
+    )
+    .map_err(|d| d.to_string())
+}
+
+#[test]
+fn plugin_findings_drive_rules_like_any_detector() {
+    let set = load(&policy("block", "fake.wasm")).expect("loads");
+    let v = set.evaluate(&Message::text("my secret is safe"));
+    assert_eq!(v.action, Action::Redact);
+    assert_eq!(v.delivered.expect("delivered").text, "my [FAKE] is safe");
+    assert_eq!(v.findings[0].detector, "fake");
+}
+
+#[test]
+fn a_failing_plugin_fails_closed_by_default_and_open_when_asked() {
+    let closed = load(&policy("block", "fake.wasm")).expect("loads");
+    let v = closed.evaluate(&Message::text("crash now"));
+    assert_eq!(v.action, Action::Block, "on_error: block");
+    assert_eq!(v.errors.len(), 1);
+    assert_eq!(v.errors[0].detector, "fake");
+    assert!(v.errors[0].error.contains("trap"));
+    let open = load(&policy("allow", "fake.wasm")).expect("loads");
+    let v = open.evaluate(&Message::text("crash now"));
+    assert_eq!(v.action, Action::Allow, "on_error: allow");
+    assert_eq!(v.errors[0].on_error, Action::Allow);
+}
+
+#[test]
+fn plugin_load_errors_and_missing_hosts_are_load_errors() {
+    let err = load(&policy("block", "missing.wasm")).expect_err("missing module");
+    assert!(err.contains("p.yaml:7:24: cannot load plugin for detector `fake`: no such module"), "{err}");
+    let no_host = PolicySet::load_sources(
+        vec![PolicySource { name: "p.yaml".into(), text: policy("block", "fake.wasm"), base_dir: None }],
+        &LoadOptions::default(),
+    )
+    .expect_err("no host");
+    assert!(no_host.to_string().contains("this build has no plugin host"), "{no_host}");
+}
