@@ -24,14 +24,7 @@ fn main() {
 
 #[divan::bench(sample_count = 50, sample_size = 2000)]
 fn corpus_message(bencher: Bencher) {
-    let set = packs();
-    let msgs = corpus();
-    let mut i = 0;
-    bencher.counter(divan::counter::ItemsCount::new(1usize)).bench_local(|| {
-        let m = &msgs[i % msgs.len()];
-        i += 1;
-        black_box(set.evaluate(black_box(m)))
-    });
+    cycle_corpus(bencher, packs());
 }
 
 /// Baseline for ratios: the same corpus through a set with no policy, which still
@@ -40,13 +33,7 @@ fn corpus_message(bencher: Bencher) {
 fn corpus_message_no_policies(bencher: Bencher) {
     let set = linewall_engine::policy::PolicySet::load_sources(Vec::new(), &Default::default())
         .unwrap_or_else(|d| panic!("empty set: {d}"));
-    let msgs = corpus();
-    let mut i = 0;
-    bencher.counter(divan::counter::ItemsCount::new(1usize)).bench_local(|| {
-        let m = &msgs[i % msgs.len()];
-        i += 1;
-        black_box(set.evaluate(black_box(m)))
-    });
+    cycle_corpus(bencher, set);
 }
 
 #[divan::bench(sample_count = 50, sample_size = 2000)]
@@ -58,4 +45,15 @@ fn clean_text_300_bytes(bencher: Bencher) {
          next meeting; let me know which afternoon suits you best and I will send an invite.",
     );
     bencher.bench_local(|| black_box(set.evaluate(black_box(&msg))));
+}
+
+/// Evaluates the corpus messages one after the other, one per iteration.
+fn cycle_corpus(bencher: Bencher, set: linewall_engine::policy::PolicySet) {
+    let msgs = corpus();
+    let mut i = 0;
+    bencher.counter(divan::counter::ItemsCount::new(1usize)).bench_local(|| {
+        let m = &msgs[i % msgs.len()];
+        i += 1;
+        black_box(set.evaluate(black_box(m)))
+    });
 }
