@@ -119,11 +119,10 @@ pub struct Scope {
     pub attributes: BTreeMap<String, String>,
 }
 
+// The metadata keys repeat `Scope`'s on purpose: `#[serde(flatten)]` cannot be combined
+// with `deny_unknown_fields`, and rejecting unknown keys with their position matters more to
+// policy authors than nine shared lines. `Condition::meta` converts.
 /// A rule's `when` or `unless`: metadata plus detector and attachment conditions, ANDed.
-///
-/// The metadata keys repeat [`Scope`]'s on purpose: `#[serde(flatten)]` cannot be combined
-/// with `deny_unknown_fields`, and rejecting unknown keys with their position matters more
-/// to policy authors than nine shared lines. [`Condition::meta`] converts.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Condition {
