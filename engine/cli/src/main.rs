@@ -2,6 +2,7 @@
 
 mod cmd_check;
 mod cmd_lint;
+mod cmd_plugin;
 mod cmd_scan;
 mod cmd_test;
 mod load;
@@ -45,6 +46,9 @@ enum Command {
     /// Audit tools.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Detector plugins: scaffold, build, package.
+    #[command(subcommand)]
+    Plugin(cmd_plugin::PluginCommand),
 }
 
 #[derive(Subcommand)]
@@ -70,6 +74,7 @@ fn main() -> ExitCode {
                 2
             }
         },
+        Command::Plugin(cmd) => cmd_plugin::run(cmd),
         Command::Audit(AuditCommand::Verify { file }) => {
             match linewall_server::decision_log::audit_verify(&file) {
                 Ok(report) if report.problems.is_empty() => {

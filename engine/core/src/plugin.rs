@@ -74,4 +74,30 @@ pub trait PluginLoader: Send + Sync {
     /// Loads (compiles, pins, initializes) one plugin; the error is shown to the
     /// policy author as a load error.
     fn load(&self, spec: &PluginSpec<'_>) -> Result<Arc<dyn PluginDetector>, String>;
+
+    /// Counters of the plugins loaded so far, for metrics.
+    fn stats(&self) -> Vec<PluginStats> {
+        Vec::new()
+    }
+}
+
+/// Counters of one plugin detector (one detector id and module), for metrics and alerts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginStats {
+    /// Policy-local detector id.
+    pub detector: String,
+    /// First 12 hex digits of the module's sha256.
+    pub module_sha256: String,
+    /// Calls made (including those refused by an open breaker).
+    pub calls: u64,
+    /// Failed calls by kind (see [`PluginError::kind`]).
+    pub failures: Vec<(&'static str, u64)>,
+    /// Instances created (first use, after traps, after the per-instance call quota).
+    pub instances_created: u64,
+    /// Fuel (≈ WASM instructions) consumed.
+    pub fuel_consumed: u64,
+    /// Times the circuit breaker opened.
+    pub breaker_trips: u64,
+    /// Whether the breaker is open now.
+    pub breaker_open: bool,
 }

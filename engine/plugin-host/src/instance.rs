@@ -1,0 +1,214 @@
+//! One sandboxed plugin instance: a `Store` with its limits and the instantiated
+//! component, used by one caller at a time.
+
+use linewall_engine::detect::Confidence;
+use linewall_engine::message::Direction;
+use linewall_engine::plugin::{PluginError, PluginFinding, PluginInput};
+use wasmtime::{Engine, ResourceLimiter, Store, Trap};
+
+use crate::bindings::linewall::detector::types;
+use crate::bindings::{Plugin, PluginPre};
+use crate::limits::Limits;
+
+/// Store data: the memory limiter, which also remembers whether the cap was hit so a
+/// trap that follows can be reported as `memory`.
+pub struct State {
+    limiter: Limiter,
+}
+
+struct Limiter {
+    memory_cap: usize,
+    memory_hit: bool,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let ok = desired <= self.memory_cap;
+        self.memory_hit |= !ok;
+        Ok(ok)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+
+    fn instances(&self) -> usize {
+        32
+    }
+
+    fn tables(&self) -> usize {
+        32
+    }
+
+    fn memories(&self) -> usize {
+        4
+    }
+}
+
+/// A failed call, and whether the instance can be used again.
+pub struct Failure {
+    pub error: PluginError,
+    pub reusable: bool,
+}
+
+/// A live instance.
+pub struct Instance {
+    store: Store<State>,
+    plugin: Plugin,
+    /// Calls made on this instance.
+    pub calls: u32,
+}
+
+/// What `init` reported.
+pub struct Info {
+    pub name: String,
+    pub version: String,
+}
+
+impl Instance {
+    /// Instantiates the plugin in a fresh store and runs `init(config)`.
+    pub fn new(
+        engine: &Engine,
+        pre: &PluginPre<State>,
+        limits: &Limits,
+        config: &str,
+        init_ticks: u64,
+    ) -> Result<(Self, Info), PluginError> {
+        let mut store = Store::new(
+            engine,
+            State { limiter: Limiter { memory_cap: limits.memory_bytes, memory_hit: false } },
+        );
+        store.limiter(|s| &mut s.limiter);
+        store.epoch_deadline_trap();
+        store.set_epoch_deadline(init_ticks);
+        store.set_fuel(limits.fuel_init).map_err(|e| internal(&e))?;
+        let plugin = match pre.instantiate(&mut store) {
+            Ok(p) => p,
+            Err(e) => return Err(classify(&e, store.data().limiter.memory_hit)),
+        };
+        let info = match plugin.linewall_detector_detector().call_init(&mut store, config) {
+            Ok(Ok(info)) => Info { name: info.name, version: info.version },
+            Ok(Err(e)) => return Err(plugin_error("init", e)),
+            Err(e) => return Err(classify(&e, store.data().limiter.memory_hit)),
+        };
+        Ok((Instance { store, plugin, calls: 0 }, info))
+    }
+
+    /// Runs `detect` on one field within the limits; returns the findings and the fuel used.
+    pub fn detect(
+        &mut self,
+        input: &PluginInput<'_>,
+        limits: &Limits,
+        ticks: u64,
+    ) -> Result<(Vec<PluginFinding>, u64), (Failure, u64)> {
+        self.calls += 1;
+        let budget = limits.fuel_for(input.text.len());
+        if let Err(e) = self.store.set_fuel(budget) {
+            return Err((Failure { error: internal(&e), reusable: false }, 0));
+        }
+        self.store.set_epoch_deadline(ticks);
+        let msg = types::Message {
+            text: input.text.to_owned(),
+            field: input.field.to_owned(),
+            channel: input.channel.as_str().to_owned(),
+            direction: match input.direction {
+                Direction::Inbound => types::Direction::Inbound,
+                Direction::Outbound => types::Direction::Outbound,
+            },
+            attributes: input.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        };
+        let result = self.plugin.linewall_detector_detector().call_detect(&mut self.store, &msg);
+        let used = budget.saturating_sub(self.store.get_fuel().unwrap_or(0));
+        match result {
+            Ok(Ok(found)) => match check(&found, input.text, limits.max_findings) {
+                Ok(f) => Ok((f, used)),
+                Err(error) => Err((Failure { error, reusable: true }, used)),
+            },
+            Ok(Err(e)) => Err((Failure { error: plugin_error("detect", e), reusable: true }, used)),
+            Err(e) => {
+                let error = classify(&e, self.store.data().limiter.memory_hit);
+                Err((Failure { error, reusable: false }, used))
+            }
+        }
+    }
+}
+
+/// Checks a plugin's findings before they are trusted: count, bounds, char boundaries.
+fn check(found: &[types::Finding], text: &str, max: usize) -> Result<Vec<PluginFinding>, PluginError> {
+    if found.len() > max {
+        return Err(PluginError {
+            kind: "invalid_output",
+            message: format!("returned {} findings; the limit is {max}", found.len()),
+        });
+    }
+    found
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let (start, end) = (f.start as usize, f.end as usize);
+            if start < end && end <= text.len() && text.is_char_boundary(start) && text.is_char_boundary(end)
+            {
+                Ok(PluginFinding {
+                    start,
+                    end,
+                    confidence: match f.confidence {
+                        types::Confidence::Low => Confidence::Low,
+                        types::Confidence::Medium => Confidence::Medium,
+                        types::Confidence::High => Confidence::High,
+                    },
+                })
+            } else {
+                Err(PluginError {
+                    kind: "invalid_output",
+                    message: format!(
+                        "finding {i} spans bytes {start}..{end}, which is empty, past the end of the \
+                         {}-byte field or not on character boundaries",
+                        text.len()
+                    ),
+                })
+            }
+        })
+        .collect()
+}
+
+/// Names a trap without quoting anything the guest produced.
+fn classify(e: &wasmtime::Error, memory_hit: bool) -> PluginError {
+    let (kind, message) = match e.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => ("out_of_fuel", "ran out of fuel (instruction budget)".to_string()),
+        Some(Trap::Interrupt) => ("timeout", "exceeded its time budget (timeout_ms)".to_string()),
+        Some(_) if memory_hit => ("memory", "trapped after hitting its memory cap".to_string()),
+        Some(t) => ("trap", format!("trapped: {t}")),
+        None if memory_hit => ("memory", "failed after hitting its memory cap".to_string()),
+        None => ("trap", format!("failed: {}", e.root_cause())),
+    };
+    PluginError { kind, message }
+}
+
+fn plugin_error(call: &str, e: types::PluginError) -> PluginError {
+    let (what, text) = match e {
+        types::PluginError::InvalidConfig(t) => ("invalid config", t),
+        types::PluginError::Internal(t) => ("an error", t),
+    };
+    // `init` sees only the policy's config, so its text is safe to show the policy author
+    // (cut short). `detect` saw a message: its text could quote it, so it is dropped.
+    let message = if call == "init" {
+        format!("init reported {what}: {}", text.chars().take(200).collect::<String>())
+    } else {
+        format!("{call} reported {what} (text withheld: it may quote the message)")
+    };
+    PluginError { kind: "plugin_error", message }
+}
+
+fn internal(e: &wasmtime::Error) -> PluginError {
+    PluginError { kind: "trap", message: format!("host error: {e}") }
+}

@@ -1,0 +1,41 @@
+//! Counters kept per plugin detector, for metrics and alerts.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+pub use linewall_engine::plugin::PluginStats;
+
+/// Failure kinds counted separately (the `kind` of a `PluginError`).
+pub const FAILURE_KINDS: [&str; 7] =
+    ["trap", "out_of_fuel", "timeout", "memory", "invalid_output", "plugin_error", "circuit_open"];
+
+/// Live counters of one plugin detector (shared across reloads of the same detector id).
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub(crate) calls: AtomicU64,
+    pub(crate) failures: [AtomicU64; FAILURE_KINDS.len()],
+    pub(crate) instances: AtomicU64,
+    pub(crate) fuel: AtomicU64,
+    pub(crate) trips: AtomicU64,
+    pub(crate) open: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn failed(&self, kind: &str) {
+        if let Some(i) = FAILURE_KINDS.iter().position(|k| *k == kind) {
+            self.failures[i].fetch_add(1, Relaxed);
+        }
+    }
+
+    pub(crate) fn snapshot(&self, detector: &str) -> PluginStats {
+        PluginStats {
+            detector: detector.to_string(),
+            module_sha256: String::new(),
+            calls: self.calls.load(Relaxed),
+            failures: FAILURE_KINDS.iter().zip(&self.failures).map(|(k, n)| (*k, n.load(Relaxed))).collect(),
+            instances_created: self.instances.load(Relaxed),
+            fuel_consumed: self.fuel.load(Relaxed),
+            breaker_trips: self.trips.load(Relaxed),
+            breaker_open: self.open.load(Relaxed) != 0,
+        }
+    }
+}
