@@ -5,7 +5,7 @@
 //! terms) goes into one Aho-Corasick automaton, plugins are loaded, and each rule's
 //! detector references are resolved to indexes. Evaluation then only reads.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -441,6 +441,7 @@ pub(crate) fn compile(
                 );
             }
         }
+        let declared: HashSet<&str> = d.spec.detectors.iter().map(|d| d.id.value.as_str()).collect();
         let resolve = |r: &model::DetectorRequirement, rep: &mut Reporter<'_>| -> Option<Requirement> {
             let idx =
                 local.get(&r.id.value).copied().or_else(|| builtin_index.get(r.id.value.as_str()).copied());
@@ -450,6 +451,9 @@ pub(crate) fn compile(
                     min_confidence: r.min_confidence.unwrap_or(Confidence::Low),
                     min_count: r.min_count.unwrap_or(1).max(1),
                 }),
+                // Declared but not compiled: its definition already has an error, and a
+                // second one on every rule that names it would only bury the first.
+                None if declared.contains(r.id.value.as_str()) => None,
                 None => {
                     rep.error(r.id.line, r.id.column, format!("unknown detector `{}`", r.id.value));
                     None
