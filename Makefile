@@ -5,12 +5,15 @@
 run:
 	cargo run --release -p linewall -- serve
 
-# Everything CI runs after fmt and clippy: plugin builds, the whole test suite, the packs' own tests.
+# Everything CI runs after fmt and clippy: plugin builds and their unit tests, the whole
+# test suite, the packs' own tests, the example plugins' policy tests.
 test:
-	@if [ -x plugins/build.sh ]; then bash plugins/build.sh; fi
+	bash plugins/build.sh
 	cargo test --workspace --locked
 	cargo run -q -p linewall -- test policies/ --quiet
+	cargo run -q -p linewall -- test plugins/examples/ --quiet
 
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cd plugins && cargo fmt --all -- --check && cargo clippy --all-targets --locked -- -D warnings

@@ -1,62 +1,17 @@
 //! The gRPC service end to end: the real `linewall serve` binary on a free port, over TCP.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{Server, free_port, http_get, start, temp_dir};
 use linewall_proto::v1 as pb;
 use pb::linewall_client::LinewallClient;
 use pb::policy_admin_client::PolicyAdminClient;
 use tonic::Code;
 use tonic::transport::Channel;
-
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A port no other test of this run will pick: tests run in parallel, and a port the OS
-/// hands out twice (bind to :0, release, bind again) would make two servers collide.
-fn free_port() -> u16 {
-    use std::sync::atomic::{AtomicU16, Ordering};
-    static NEXT: AtomicU16 = AtomicU16::new(0);
-    let base = 20_000 + (std::process::id() % 20_000) as u16;
-    loop {
-        let port = base + NEXT.fetch_add(1, Ordering::Relaxed) % 5_000;
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-}
-
-async fn start(extra: &[&str]) -> (Server, Channel) {
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let child = Command::new(env!("CARGO_BIN_EXE_linewall"))
-        .args(["serve", "--listen", &addr, "--admin-token", "s3cret-token"])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start linewall serve");
-    let server = Server { child, addr: format!("http://{addr}") };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(ch) = Channel::from_shared(server.addr.clone()).expect("uri").connect().await {
-            return (server, ch);
-        }
-        assert!(Instant::now() < deadline, "server did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 fn msg(text: &str, direction: pb::Direction) -> pb::EvaluateRequest {
     pb::EvaluateRequest {
@@ -193,13 +148,6 @@ fn write_policy(dir: &Path, notice: &str) {
         ),
     )
     .expect("write policy");
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("linewall-grpc-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -378,15 +326,6 @@ async fn decision_log_is_chained_verifiable_and_free_of_clear_values() {
     let out = verify(&deleted);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("line 21: chain broken"));
-}
-
-fn http_get(addr: &str, path: &str) -> String {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(addr).expect("connect metrics");
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).expect("write");
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,6 +6,7 @@ use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use linewall_engine::plugin::PluginStats;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Upper bounds of the latency histogram, in seconds.
@@ -84,7 +85,7 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition.
-    pub fn render(&self, policy_version: &str) -> String {
+    pub fn render(&self, policy_version: &str, plugins: &[PluginStats]) -> String {
         let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let mut s = String::new();
         let _ = writeln!(
@@ -150,7 +151,65 @@ impl Metrics {
             "# HELP linewall_policy_info The policy set serving.\n# TYPE linewall_policy_info gauge"
         );
         let _ = writeln!(s, "linewall_policy_info{{policy_version=\"{policy_version}\"}} 1");
+        render_plugins(&mut s, plugins);
         s
+    }
+}
+
+/// The WASM plugins' counters: calls, failures by kind, breaker state, instances, fuel.
+fn render_plugins(s: &mut String, plugins: &[PluginStats]) {
+    if plugins.is_empty() {
+        return;
+    }
+    let series: [(&str, &str, &str, fn(&PluginStats) -> u64); 5] = [
+        ("linewall_plugin_calls_total", "counter", "Plugin calls.", |p| p.calls),
+        (
+            "linewall_plugin_instances_created_total",
+            "counter",
+            "Plugin instances created (first use, after a trap, after the call quota).",
+            |p| p.instances_created,
+        ),
+        (
+            "linewall_plugin_fuel_consumed_total",
+            "counter",
+            "Fuel (about one per WASM instruction) consumed by plugin calls.",
+            |p| p.fuel_consumed,
+        ),
+        ("linewall_plugin_breaker_trips_total", "counter", "Times a plugin's circuit breaker opened.", |p| {
+            p.breaker_trips
+        }),
+        (
+            "linewall_plugin_breaker_open",
+            "gauge",
+            "1 while a plugin's circuit breaker is open (its rules apply on_error): alert on it.",
+            |p| u64::from(p.breaker_open),
+        ),
+    ];
+    for (name, kind, help, value) in series {
+        let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for p in plugins {
+            let _ = writeln!(
+                s,
+                "{name}{{detector=\"{}\",module=\"{}\"}} {}",
+                p.detector,
+                p.module_sha256,
+                value(p)
+            );
+        }
+    }
+    let name = "linewall_plugin_failures_total";
+    let _ = writeln!(
+        s,
+        "# HELP {name} Failed plugin calls, by kind (trap, out_of_fuel, timeout, memory, invalid_output, plugin_error, circuit_open).\n# TYPE {name} counter"
+    );
+    for p in plugins {
+        for (kind, n) in &p.failures {
+            let _ = writeln!(
+                s,
+                "{name}{{detector=\"{}\",module=\"{}\",kind=\"{kind}\"}} {n}",
+                p.detector, p.module_sha256
+            );
+        }
     }
 }
 
@@ -177,7 +236,11 @@ pub async fn serve_http(
             let head = String::from_utf8_lossy(&buf);
             let path = head.split_whitespace().nth(1).unwrap_or("/");
             let (status, body) = match path {
-                "/metrics" => ("200 OK", metrics.render(policies.current().version())),
+                "/metrics" => {
+                    let plugins =
+                        policies.options().plugin_loader.as_ref().map(|l| l.stats()).unwrap_or_default();
+                    ("200 OK", metrics.render(policies.current().version(), &plugins))
+                }
                 "/healthz" => ("200 OK", String::from("ok\n")),
                 _ => ("404 Not Found", String::from("not found\n")),
             };
