@@ -156,12 +156,15 @@ impl Metrics {
     }
 }
 
+/// A metric name, its type, its help text and how to read it from the stats.
+type Series = (&'static str, &'static str, &'static str, fn(&PluginStats) -> u64);
+
 /// The WASM plugins' counters: calls, failures by kind, breaker state, instances, fuel.
 fn render_plugins(s: &mut String, plugins: &[PluginStats]) {
     if plugins.is_empty() {
         return;
     }
-    let series: [(&str, &str, &str, fn(&PluginStats) -> u64); 5] = [
+    let series: [Series; 5] = [
         ("linewall_plugin_calls_total", "counter", "Plugin calls.", |p| p.calls),
         (
             "linewall_plugin_instances_created_total",
