@@ -42,7 +42,7 @@ impl PolicySet {
         let norm = Normalized::new(text);
         let t = norm.text();
         let bytes = t.as_bytes();
-        let digits = bytes.iter().filter(|b| b.is_ascii_digit()).count();
+        let digits = count_digits(bytes);
         s.hits.clear();
         if let Some(ac) = &self.literals {
             for m in ac.find_overlapping_iter(bytes) {
@@ -54,14 +54,8 @@ impl PolicySet {
         s.literal_open.resize(self.detectors.len(), false);
         s.keyword_seen.clear();
         s.keyword_seen.resize(self.detectors.len(), false);
-        for &(p, _, _) in &s.hits {
-            for &(d, role) in &self.literal_roles[p as usize] {
-                match role {
-                    LitRole::Keyword => s.keyword_seen[d] = true,
-                    LitRole::Gate | LitRole::Term => s.literal_open[d] = true,
-                }
-            }
-        }
+        self.note_hits(0, s);
+        let mut context_scanned = false;
         for (d, entry) in self.detectors.iter().enumerate() {
             if !needed[d] {
                 continue;
@@ -69,7 +63,7 @@ impl PolicySet {
             let open = match entry.gate {
                 CompiledGate::Always => true,
                 CompiledGate::MinDigits(n) => digits >= n,
-                CompiledGate::AnyByte(set) => bytes.iter().any(|b| set.contains(b)),
+                CompiledGate::AnyByte(set) => any_byte(set, bytes),
                 CompiledGate::Literal => s.literal_open[d],
                 CompiledGate::Keywords => s.keyword_seen[d],
             };
@@ -123,6 +117,17 @@ impl PolicySet {
                 continue;
             }
             s.keywords.clear();
+            if entry.has_keywords && !context_scanned {
+                context_scanned = true;
+                if let Some(ac) = &self.keywords {
+                    let from = s.hits.len();
+                    for m in ac.find_overlapping_iter(bytes) {
+                        let p = m.pattern().as_u32() + self.keyword_offset;
+                        s.hits.push((p, m.start() as u32, m.end() as u32));
+                    }
+                    self.note_hits(from, s);
+                }
+            }
             if entry.has_keywords && s.keyword_seen[d] {
                 for &(p, hs, he) in &s.hits {
                     if self.literal_roles[p as usize].contains(&(d, LitRole::Keyword))
@@ -152,6 +157,18 @@ impl PolicySet {
         s.local.sort_by_key(|f| (f.start, f.end, f.detector));
         s.local.dedup_by_key(|f| (f.start, f.end, f.detector));
         out.extend_from_slice(&s.local);
+    }
+
+    /// Records which detectors the literal hits from `from` on open or give keywords to.
+    fn note_hits(&self, from: usize, s: &mut Scratch) {
+        for &(p, _, _) in &s.hits[from..] {
+            for &(d, role) in &self.literal_roles[p as usize] {
+                match role {
+                    LitRole::Keyword => s.keyword_seen[d] = true,
+                    LitRole::Gate | LitRole::Term => s.literal_open[d] = true,
+                }
+            }
+        }
     }
 
     /// Runs one detector alone over a text (for `examples` checks), with every gate open.
@@ -206,5 +223,40 @@ fn terms_candidates(
             out.push(Candidate { start: s, end: e, confidence: base });
             last_end = e;
         }
+    }
+}
+
+/// ASCII digits in `bytes`. Summed in chunks of at most 255 into a `u8`, which the
+/// compiler turns into 16 or 32 byte-wide lanes (a `usize` counter gets 2 or 4): this
+/// runs over every byte of every field.
+fn count_digits(bytes: &[u8]) -> usize {
+    bytes
+        .chunks(255)
+        .map(|c| {
+            usize::from(c.iter().map(|&b| u8::from(b.wrapping_sub(b'0') < 10)).fold(0u8, u8::wrapping_add))
+        })
+        .sum()
+}
+
+/// Whether any of `set` occurs in `bytes` (memchr for up to three bytes).
+fn any_byte(set: &[u8], bytes: &[u8]) -> bool {
+    match *set {
+        [a] => memchr::memchr(a, bytes).is_some(),
+        [a, b] => memchr::memchr2(a, b, bytes).is_some(),
+        [a, b, c] => memchr::memchr3(a, b, c, bytes).is_some(),
+        _ => bytes.iter().any(|b| set.contains(b)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn digit_count_and_byte_gate() {
+        let text = "1a2b3c".repeat(200);
+        assert_eq!(super::count_digits(text.as_bytes()), 600);
+        assert_eq!(super::count_digits(b"\xd9\xa1 no ascii digits /:"), 0);
+        assert!(super::any_byte(b"@", b"mail me at x@y.z"));
+        assert!(!super::any_byte(b".:", b"no dots or colons"));
+        assert!(super::any_byte(b"xyz@", b"@"));
     }
 }

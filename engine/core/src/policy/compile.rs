@@ -147,9 +147,13 @@ pub struct PolicySet {
     pub(crate) version: String,
     pub(crate) policies: Vec<CompiledPolicy>,
     pub(crate) detectors: Vec<DetectorEntry>,
-    /// One automaton over keywords, gate literals and terms of every detector.
+    /// The eager automaton: gate literals, terms, and keywords that gate a detector.
     pub(crate) literals: Option<AhoCorasick>,
-    /// For each automaton pattern, the detectors it concerns and how.
+    /// The lazy automaton: context keywords, searched only where a detector has candidates.
+    pub(crate) keywords: Option<AhoCorasick>,
+    /// Pattern ids of `keywords` start here in `literal_roles`.
+    pub(crate) keyword_offset: u32,
+    /// For each pattern (eager ones first, then lazy ones), the detectors it concerns and how.
     pub(crate) literal_roles: Vec<Vec<(usize, LitRole)>>,
     /// Key of the `hash` redaction style.
     pub(crate) hash_key: [u8; 32],
@@ -558,37 +562,27 @@ pub(crate) fn compile(
         return None;
     }
 
-    let patterns: Vec<String> = {
-        let mut v = vec![String::new(); literals.index.len()];
-        for (k, &i) in &literals.index {
-            v[i] = k.clone();
-        }
-        v
+    // Literals split in two automata. The eager one (gate literals, terms, and keywords
+    // that gate their detector) runs on every field. The lazy one holds keywords that only
+    // adjust the confidence of a candidate: it runs only on fields where some detector
+    // found one, so text with nothing to find never pays for hundreds of context words.
+    let eager = |roles: &Vec<(usize, LitRole)>| {
+        roles
+            .iter()
+            .any(|&(d, role)| role != LitRole::Keyword || matches!(detectors[d].gate, CompiledGate::Keywords))
     };
-    let automaton = if patterns.is_empty() {
-        None
-    } else {
-        // A full DFA: overlapping search over a few hundred literals is the per-field
-        // fixed cost, and the DFA makes it one table lookup per byte.
-        match AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .match_kind(MatchKind::Standard)
-            .build(&patterns)
-        {
-            Ok(ac) => Some(ac),
-            Err(e) => {
-                errors.push(super::Diagnostic {
-                    file: String::from("<policy set>"),
-                    line: 0,
-                    column: 0,
-                    message: format!("cannot build the literal automaton: {e}"),
-                    source_line: None,
-                });
-                return None;
-            }
-        }
-    };
+    let mut order: Vec<usize> = (0..literals.roles.len()).collect();
+    order.sort_by_key(|&i| !eager(&literals.roles[i]));
+    let eager_count = order.iter().filter(|&&i| eager(&literals.roles[i])).count();
+    let mut patterns = vec![String::new(); literals.roles.len()];
+    for (k, &i) in &literals.index {
+        patterns[i] = k.clone();
+    }
+    let patterns: Vec<String> = order.iter().map(|&i| std::mem::take(&mut patterns[i])).collect();
+    let roles: Vec<Vec<(usize, LitRole)>> =
+        order.iter().map(|&i| std::mem::take(&mut literals.roles[i])).collect();
+    let automaton = build_automaton(&patterns[..eager_count], errors)?;
+    let keyword_automaton = build_automaton(&patterns[eager_count..], errors)?;
     let version = version_of(&docs);
     let hash_key = derive_hash_key(options.hash_key.as_deref(), &version);
     let set = PolicySet {
@@ -596,7 +590,9 @@ pub(crate) fn compile(
         policies,
         detectors,
         literals: automaton,
-        literal_roles: literals.roles,
+        keywords: keyword_automaton,
+        keyword_offset: eager_count as u32,
+        literal_roles: roles,
         hash_key,
         docs,
         options: options.clone(),
@@ -678,4 +674,31 @@ fn derive_hash_key(configured: Option<&[u8]>, version: &str) -> [u8; 32] {
     mac.update(b"linewall-hash-redaction\0");
     mac.update(version.as_bytes());
     mac.finalize().into_bytes().into()
+}
+
+/// One automaton over `patterns` (ASCII case-insensitive, overlapping matches); `None`
+/// when there are none. `Err` (with a diagnostic pushed) if it cannot be built.
+fn build_automaton(patterns: &[String], errors: &mut Vec<super::Diagnostic>) -> Option<Option<AhoCorasick>> {
+    if patterns.is_empty() {
+        return Some(None);
+    }
+    // A full DFA: overlapping search is one table lookup per byte.
+    match AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .match_kind(MatchKind::Standard)
+        .build(patterns)
+    {
+        Ok(ac) => Some(Some(ac)),
+        Err(e) => {
+            errors.push(super::Diagnostic {
+                file: String::from("<policy set>"),
+                line: 0,
+                column: 0,
+                message: format!("cannot build the literal automaton: {e}"),
+                source_line: None,
+            });
+            None
+        }
+    }
 }

@@ -134,7 +134,7 @@ impl Btc {
     fn new() -> Self {
         Self {
             re: Regex::new(
-                r"\b(?:[13][1-9A-HJ-NP-Za-km-z]{25,34}|(?:bc1|BC1)[02-9ac-hj-np-zAC-HJ-NP-Z]{11,71})\b",
+                r"(?-u:\b)(?:[13][1-9A-HJ-NP-Za-km-z]{25,34}|(?:bc1|BC1)[02-9ac-hj-np-zAC-HJ-NP-Z]{11,71})(?-u:\b)",
             )
             .expect("static regex"),
         }
@@ -167,7 +167,7 @@ struct Eth {
 
 impl Eth {
     fn new() -> Self {
-        Self { re: Regex::new(r"\b0x[0-9a-fA-F]{40}\b").expect("static regex") }
+        Self { re: Regex::new(r"(?-u:\b)0x[0-9a-fA-F]{40}(?-u:\b)").expect("static regex") }
     }
 }
 

@@ -321,7 +321,10 @@ struct SwiftBic {
 
 impl SwiftBic {
     fn new() -> Self {
-        Self { re: Regex::new(r"\b[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?\b").expect("static regex") }
+        Self {
+            re: Regex::new(r"(?-u:\b)[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?(?-u:\b)")
+                .expect("static regex"),
+        }
     }
 }
 

@@ -154,7 +154,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         confidence_with_keywords: Confidence::High,
         examples: &["PAN card ABCPE1234F", "my pan is AFZPK7190K", "PAN: BNZAA2318J"],
         negative_examples: &["code ABCXE1234F", "ABCPE12345", "abcpe1234f is lowercase noise"],
-        build: || Box::new(RegexCheck::new(r"\b[A-Z]{3}[PCHFATBLJG][A-Z]\d{4}[A-Z]\b", |_| true)),
+        build: || Box::new(RegexCheck::new(r"(?-u:\b)[A-Z]{3}[PCHFATBLJG][A-Z]\d{4}[A-Z](?-u:\b)", |_| true)),
     },
     BuiltinDetector {
         id: "sg_nric",
@@ -166,7 +166,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         confidence_with_keywords: Confidence::High,
         examples: &["NRIC S1234567D", "my FIN is F1234567N", "ic no: T0123456G"],
         negative_examples: &["NRIC S1234567A", "ref X1234567D", "S12345678D"],
-        build: || Box::new(RegexCheck::new(r"\b[STFGM]\d{7}[A-Z]\b", sg_nric)),
+        build: || Box::new(RegexCheck::new(r"(?-u:\b)[STFGM]\d{7}[A-Z](?-u:\b)", sg_nric)),
     },
     BuiltinDetector {
         id: "au_tfn",
@@ -316,8 +316,10 @@ struct Nino {
 impl Nino {
     fn new() -> Self {
         Self {
-            re: Regex::new(r"\b([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]) ?(\d{2}) ?(\d{2}) ?(\d{2}) ?([A-D])\b")
-                .expect("static regex"),
+            re: Regex::new(
+                r"(?-u:\b)([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]) ?(\d{2}) ?(\d{2}) ?(\d{2}) ?([A-D])(?-u:\b)",
+            )
+            .expect("static regex"),
         }
     }
 }
@@ -344,7 +346,7 @@ impl Passport {
         // FR (2 digits, 2 letters, 5 digits), IN (letter + 7 digits), CA (2 letters + 6 digits).
         Self {
             re: Regex::new(
-                r"\b(?:\d{9}|[A-Z]\d{8}|[CFGHJKLMNPRTVWXYZ0-9]{9}|\d{2}[A-Z]{2}\d{5}|[A-Z]\d{7}|[A-Z]{2}\d{6})\b",
+                r"(?-u:\b)(?:\d{9}|[A-Z]\d{8}|[CFGHJKLMNPRTVWXYZ0-9]{9}|\d{2}[A-Z]{2}\d{5}|[A-Z]\d{7}|[A-Z]{2}\d{6})(?-u:\b)",
             )
             .expect("static regex"),
         }

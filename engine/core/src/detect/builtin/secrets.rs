@@ -25,7 +25,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         negative_examples: &["AKIA is a prefix", "AKIA5XTPLPFT7V4SEH2", "akia5xtplpft7v4seh2k"],
         build: || {
             Box::new(Simple::new(
-                r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z2-7]{16}\b",
+                r"(?-u:\b)(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z2-7]{16}(?-u:\b)",
                 Confidence::High,
             ))
         },
@@ -66,7 +66,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         negative_examples: &["ghp_short", "the ghp_ prefix", "xghp_KLzdocJ2isAjIhKtJ0RlgLKOmxgJTeKdNnFR"],
         build: || {
             Box::new(Simple::new(
-                r"\b(?:gh[pousr]_[A-Za-z0-9]{36}\b|github_pat_[A-Za-z0-9_]{60,90})",
+                r"(?-u:\b)(?:gh[pousr]_[A-Za-z0-9]{36}(?-u:\b)|github_pat_[A-Za-z0-9_]{60,90})",
                 Confidence::High,
             ))
         },
@@ -87,7 +87,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         negative_examples: &["xoxb- is a prefix", "xox-123", "slack me later"],
         build: || {
             Box::new(Simple::new(
-                r"\bxox[abposre]-[0-9]{6,}-[A-Za-z0-9-]{8,}|https://hooks\.slack\.com/services/[A-Za-z0-9/_]{20,}",
+                r"(?-u:\b)xox[abposre]-[0-9]{6,}-[A-Za-z0-9-]{8,}|https://hooks\.slack\.com/services/[A-Za-z0-9/_]{20,}",
                 Confidence::High,
             ))
         },
@@ -110,7 +110,9 @@ pub const DETECTORS: &[BuiltinDetector] = &[
             "pk_live_EW8JTJ7AIDUpxn4uGnSOoK2V",
             "task_live_EW8JTJ7AIDUpxn4uGnSOoK2V",
         ],
-        build: || Box::new(Simple::new(r"\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,99}\b", Confidence::High)),
+        build: || {
+            Box::new(Simple::new(r"(?-u:\b)[sr]k_(?:live|test)_[A-Za-z0-9]{16,99}(?-u:\b)", Confidence::High))
+        },
     },
     BuiltinDetector {
         id: "google_api_key",
@@ -132,7 +134,8 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         ],
         build: || {
             Box::new(
-                Simple::new(r"\bAIza[0-9A-Za-z_-]{35}(?:[^0-9A-Za-z_-]|$)", Confidence::High).trim_last(),
+                Simple::new(r"(?-u:\b)AIza[0-9A-Za-z_-]{35}(?:[^0-9A-Za-z_-]|$)", Confidence::High)
+                    .trim_last(),
             )
         },
     },
@@ -203,6 +206,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
             "login is jsmith, password: Tr0ub4dor&3x",
             "DB_PASSWORD=s3cr3t!Pa55",
             "mi contraseña es Gato2024!",
+            "a minha senha é Lisboa2024",
         ],
         negative_examples: &[
             "please reset your password using the link",
@@ -294,7 +298,7 @@ struct Jwt {
 impl Jwt {
     fn new() -> Self {
         Self {
-            re: Regex::new(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{8,}")
+            re: Regex::new(r"(?-u:\b)eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{8,}")
                 .expect("static regex"),
         }
     }
@@ -345,7 +349,7 @@ impl Password {
     fn new() -> Self {
         Self {
             re: Regex::new(
-                r#"(?i)\b(?:[a-z_]*pass(?:word|wd|code|phrase)?|pwd|contraseña|contrasena|mot de passe|passwort|kennwort|senha)\b\s*(?:[:=]|\bis\b|\bes\b|\best\b|\bist\b|\bé\b)\s*[:=]?\s*["'`]?([^\s"'`,;]{4,64})"#,
+                r#"(?i)(?-u:\b)(?:[a-z_]*pass(?:word|wd|code|phrase)?|pwd|contraseña|contrasena|mot de passe|passwort|kennwort|senha)(?-u:\b)\s*(?:[:=]|(?-u:\b)is(?-u:\b)|(?-u:\b)es(?-u:\b)|(?-u:\b)est(?-u:\b)|(?-u:\b)ist(?-u:\b)|é(?:[^\w]|$))\s*[:=]?\s*["'`]?([^\s"'`,;]{4,64})"#,
             )
             .expect("static regex"),
         }
