@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{Server, free_port, http_get, start, temp_dir};
+use common::{Server, connect, free_port, http_get, start, temp_dir};
 use linewall_proto::v1 as pb;
 use pb::linewall_client::LinewallClient;
 use pb::policy_admin_client::PolicyAdminClient;
@@ -250,14 +250,7 @@ async fn decision_log_is_chained_verifiable_and_free_of_clear_values() {
         .spawn()
         .expect("start");
     let server = Server { child, addr: format!("http://{addr}") };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let ch = loop {
-        if let Ok(ch) = Channel::from_shared(server.addr.clone()).expect("uri").connect().await {
-            break ch;
-        }
-        assert!(Instant::now() < deadline, "server did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let ch = connect(&server.addr).await;
 
     // Every corpus message with a labeled entity, so the log has real findings.
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/testdata/dev-corpus.jsonl");
@@ -569,14 +562,7 @@ async fn a_toml_config_file_sets_what_flags_do_not() {
         .spawn()
         .expect("start");
     let server = Server { child, addr: format!("http://127.0.0.1:{port}") };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let ch = loop {
-        if let Ok(ch) = Channel::from_shared(server.addr.clone()).expect("uri").connect().await {
-            break ch;
-        }
-        assert!(Instant::now() < deadline, "server did not listen on the configured address");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let ch = connect(&server.addr).await;
     let mut client = LinewallClient::new(ch.clone());
     // The flag (5000) wins over the file (1000).
     client

@@ -48,12 +48,18 @@ pub async fn start(extra: &[&str]) -> (Server, Channel) {
         .spawn()
         .expect("start linewall serve");
     let server = Server { child, addr: format!("http://{addr}") };
+    let ch = connect(&server.addr).await;
+    (server, ch)
+}
+
+/// Connects to a server that is starting, retrying for up to 30 s.
+pub async fn connect(addr: &str) -> Channel {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if let Ok(ch) = Channel::from_shared(server.addr.clone()).expect("uri").connect().await {
-            return (server, ch);
+        if let Ok(ch) = Channel::from_shared(addr.to_string()).expect("uri").connect().await {
+            return ch;
         }
-        assert!(Instant::now() < deadline, "server did not start");
+        assert!(Instant::now() < deadline, "server did not start listening on {addr}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
