@@ -67,6 +67,12 @@ pub struct PluginError {
 pub trait PluginDetector: Send + Sync {
     /// Runs the plugin over one field.
     fn detect(&self, input: &PluginInput<'_>) -> Result<Vec<PluginFinding>, PluginError>;
+
+    /// Runs the plugin over several fields, one result per field, in order. The default
+    /// calls [`detect`](Self::detect) for each; a host may do it in one call.
+    fn detect_batch(&self, inputs: &[PluginInput<'_>]) -> Vec<Result<Vec<PluginFinding>, PluginError>> {
+        inputs.iter().map(|i| self.detect(i)).collect()
+    }
 }
 
 /// Loads plugin detectors when a policy set is compiled.

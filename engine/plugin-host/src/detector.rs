@@ -76,6 +76,38 @@ impl WasmDetector {
 pub const INIT_TICKS: u64 = 1_000;
 
 impl PluginDetector for WasmDetector {
+    fn detect_batch(&self, inputs: &[PluginInput<'_>]) -> Vec<Result<Vec<PluginFinding>, PluginError>> {
+        let h = &self.health;
+        h.counters.calls.fetch_add(1, Relaxed);
+        let all = |e: PluginError| inputs.iter().map(|_| Err(e.clone())).collect();
+        if h.breaker.is_open() {
+            h.counters.failed("circuit_open");
+            return all(PluginError {
+                kind: "circuit_open",
+                message: "skipped: the plugin failed repeatedly and its circuit breaker is open".into(),
+            });
+        }
+        let mut inst = match self.instance() {
+            Ok(i) => i,
+            Err(e) => return all(self.failed(e)),
+        };
+        match inst.detect_batch(inputs, &self.compiled.limits, self.compiled.ticks) {
+            Ok((results, fuel)) => {
+                h.counters.fuel.fetch_add(fuel, Relaxed);
+                h.breaker.success();
+                self.give_back(inst);
+                results
+            }
+            Err((failure, fuel)) => {
+                h.counters.fuel.fetch_add(fuel, Relaxed);
+                if failure.reusable {
+                    self.give_back(inst);
+                }
+                all(self.failed(failure.error))
+            }
+        }
+    }
+
     fn detect(&self, input: &PluginInput<'_>) -> Result<Vec<PluginFinding>, PluginError> {
         let h = &self.health;
         h.counters.calls.fetch_add(1, Relaxed);

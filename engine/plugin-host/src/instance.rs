@@ -117,16 +117,7 @@ impl Instance {
             return Err((Failure { error: internal(&e), reusable: false }, 0));
         }
         self.store.set_epoch_deadline(ticks);
-        let msg = types::Message {
-            text: input.text.to_owned(),
-            field: input.field.to_owned(),
-            channel: input.channel.as_str().to_owned(),
-            direction: match input.direction {
-                Direction::Inbound => types::Direction::Inbound,
-                Direction::Outbound => types::Direction::Outbound,
-            },
-            attributes: input.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-        };
+        let msg = to_wit(input);
         let result = self.plugin.linewall_detector_detector().call_detect(&mut self.store, &msg);
         let used = budget.saturating_sub(self.store.get_fuel().unwrap_or(0));
         match result {
@@ -140,6 +131,67 @@ impl Instance {
                 Err((Failure { error, reusable: false }, used))
             }
         }
+    }
+
+    /// Runs `detect-batch` on several fields in one call, with the fuel of all of them.
+    #[allow(clippy::type_complexity)]
+    pub fn detect_batch(
+        &mut self,
+        inputs: &[PluginInput<'_>],
+        limits: &Limits,
+        ticks: u64,
+    ) -> Result<(Vec<Result<Vec<PluginFinding>, PluginError>>, u64), (Failure, u64)> {
+        self.calls += 1;
+        let budget = inputs.iter().fold(0u64, |b, i| b.saturating_add(limits.fuel_for(i.text.len())));
+        if let Err(e) = self.store.set_fuel(budget) {
+            return Err((Failure { error: internal(&e), reusable: false }, 0));
+        }
+        self.store.set_epoch_deadline(ticks);
+        let msgs: Vec<types::Message> = inputs.iter().map(to_wit).collect();
+        let result = self.plugin.linewall_detector_detector().call_detect_batch(&mut self.store, &msgs);
+        let used = budget.saturating_sub(self.store.get_fuel().unwrap_or(0));
+        match result {
+            Ok(results) if results.len() == inputs.len() => {
+                let checked = results
+                    .into_iter()
+                    .zip(inputs)
+                    .map(|(r, input)| match r {
+                        Ok(found) => check(&found, input.text, limits.max_findings),
+                        Err(e) => Err(plugin_error("detect-batch", e)),
+                    })
+                    .collect();
+                Ok((checked, used))
+            }
+            Ok(results) => {
+                let error = PluginError {
+                    kind: "invalid_output",
+                    message: format!(
+                        "detect-batch returned {} results for {} inputs",
+                        results.len(),
+                        inputs.len()
+                    ),
+                };
+                Err((Failure { error, reusable: true }, used))
+            }
+            Err(e) => {
+                let error = classify(&e, self.store.data().limiter.memory_hit);
+                Err((Failure { error, reusable: false }, used))
+            }
+        }
+    }
+}
+
+/// The WIT form of one field.
+fn to_wit(input: &PluginInput<'_>) -> types::Message {
+    types::Message {
+        text: input.text.to_owned(),
+        field: input.field.to_owned(),
+        channel: input.channel.as_str().to_owned(),
+        direction: match input.direction {
+            Direction::Inbound => types::Direction::Inbound,
+            Direction::Outbound => types::Direction::Outbound,
+        },
+        attributes: input.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
     }
 }
 

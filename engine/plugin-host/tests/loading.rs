@@ -79,3 +79,38 @@ fn the_c_plugin_and_the_rust_plugins_run_through_policies() {
     assert_eq!(v.action, Action::Redact);
     assert_eq!(v.delivered.expect("delivered").text, "Buy [ISIN] from [ACCT] ünd ISIN [ISIN]");
 }
+
+#[test]
+fn detect_batch_gives_the_same_findings_as_one_call_per_field_in_rust_and_c() {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use linewall_engine::message::{Channel, Direction};
+    use linewall_engine::plugin::{PluginInput, PluginLoader, PluginSpec};
+
+    let attributes = BTreeMap::new();
+    let texts = ["ISIN US0378331005 and AC-12345674", "nothing", "GB0002634946 / ac-9876 5433 / AC-12345675"];
+    let inputs: Vec<PluginInput<'_>> = texts
+        .iter()
+        .map(|t| PluginInput {
+            text: t,
+            field: "text",
+            channel: Channel::Whatsapp,
+            direction: Direction::Outbound,
+            attributes: &attributes,
+        })
+        .collect();
+    let host = host();
+    for (name, expected) in [("account-number", [1, 0, 1]), ("isin-c", [1, 0, 1])] {
+        let path = plugin(name);
+        let config = serde_json::Value::Null;
+        let spec =
+            PluginSpec { detector_id: name, module: &path, sha256: None, config: &config, timeout_ms: 5 };
+        let d: Arc<dyn linewall_engine::plugin::PluginDetector> = host.load(&spec).expect("load");
+        let batch = d.detect_batch(&inputs);
+        let one_by_one: Vec<_> = inputs.iter().map(|i| d.detect(i)).collect();
+        assert_eq!(batch, one_by_one, "{name}");
+        let counts: Vec<usize> = batch.iter().map(|r| r.as_ref().map_or(99, Vec::len)).collect();
+        assert_eq!(counts, expected, "{name}");
+    }
+}
