@@ -12,7 +12,7 @@ while [ $# -gt 0 ]; do
     *) extra+=("$1"); shift ;;
   esac
 done
-(cd "$root" && cargo build -q --release -p linewall -p linewall-benches --bin inprocess)
+(cd "$root" && cargo build -q --release -p linewall && cargo build -q --release -p linewall-benches --bin inprocess)
 if [ ! -x "$here/.venv/bin/python" ]; then
   python3 -m venv "$here/.venv"
   "$here/.venv/bin/pip" install -q -r "$here/requirements.txt"
