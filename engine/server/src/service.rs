@@ -28,7 +28,12 @@ pub struct Evaluator {
 }
 
 impl Evaluator {
-    fn check(&self, req: pb::EvaluateRequest, stream: bool) -> Result<linewall_engine::Message, Status> {
+    /// Checks and converts a request; returns the message and its encoded size.
+    fn check(
+        &self,
+        req: pb::EvaluateRequest,
+        stream: bool,
+    ) -> Result<(linewall_engine::Message, usize), Status> {
         self.metrics.request(stream);
         let len = req.encoded_len();
         if len > self.max_message_bytes {
@@ -38,7 +43,15 @@ impl Evaluator {
                 self.max_message_bytes
             )));
         }
-        convert::message_in(req.message).inspect_err(|_| self.metrics.rejected())
+        convert::message_in(req.message).map(|m| (m, len)).inspect_err(|_| self.metrics.rejected())
+    }
+
+    /// Whether to evaluate on the I/O thread itself. A message of a few KiB takes tens of
+    /// microseconds, less than handing it to a blocking thread and back costs (two thread
+    /// wake-ups); bigger messages, and sets with plugins (bounded only by their
+    /// `timeout_ms`), go to the blocking pool so they cannot stall other connections.
+    fn inline(&self, set: &PolicySet, encoded_len: usize) -> bool {
+        encoded_len <= INLINE_MAX_BYTES && !set.has_plugins()
     }
 
     fn judge(&self, set: &PolicySet, msg: &linewall_engine::Message) -> pb::EvaluateResponse {
@@ -81,6 +94,9 @@ fn deadline_of<T>(req: &Request<T>) -> Option<tokio::time::Instant> {
     Some(tokio::time::Instant::now() + budget.mul_f64(0.8))
 }
 
+/// Largest encoded message evaluated on the I/O thread (see [`Evaluator::inline`]).
+const INLINE_MAX_BYTES: usize = 8 << 10;
+
 type ResponseStream = Pin<Box<dyn Stream<Item = Result<pb::EvaluateResponse, Status>> + Send>>;
 
 #[tonic::async_trait]
@@ -90,8 +106,11 @@ impl pb::linewall_server::Linewall for Evaluator {
         request: Request<pb::EvaluateRequest>,
     ) -> Result<Response<pb::EvaluateResponse>, Status> {
         let deadline = deadline_of(&request);
-        let msg = self.check(request.into_inner(), false)?;
+        let (msg, len) = self.check(request.into_inner(), false)?;
         let set = self.policies.current();
+        if self.inline(&set, len) {
+            return Ok(Response::new(self.judge(&set, &msg)));
+        }
         let this = self.clone();
         // Evaluation is CPU work: keep it off the reactor threads.
         let work = tokio::task::spawn_blocking(move || this.judge(&set, &msg));
@@ -115,33 +134,27 @@ impl pb::linewall_server::Linewall for Evaluator {
         request: Request<Streaming<pb::EvaluateRequest>>,
     ) -> Result<Response<Self::EvaluateStreamStream>, Status> {
         let mut inbound = request.into_inner();
-        let (req_tx, mut req_rx) =
-            tokio::sync::mpsc::channel::<Result<linewall_engine::Message, Status>>(256);
         let (resp_tx, resp_rx) = tokio::sync::mpsc::channel::<Result<pb::EvaluateResponse, Status>>(256);
         let this = self.clone();
-        // Reader: decode and check requests as they arrive.
+        // One task per stream: decode, check, judge, answer, in request order.
         tokio::spawn(async move {
             while let Some(item) = inbound.next().await {
-                let msg = match item {
-                    Ok(req) => this.check(req, true),
+                let out = match item.and_then(|req| this.check(req, true)) {
+                    Ok((msg, len)) => {
+                        let set = this.policies.current();
+                        if this.inline(&set, len) {
+                            Ok(this.judge(&set, &msg))
+                        } else {
+                            let worker = this.clone();
+                            tokio::task::spawn_blocking(move || worker.judge(&set, &msg))
+                                .await
+                                .map_err(|_| Status::internal("evaluation task failed"))
+                        }
+                    }
                     Err(status) => Err(status),
                 };
-                let stop = msg.is_err();
-                if req_tx.send(msg).await.is_err() || stop {
-                    break;
-                }
-            }
-        });
-        // Evaluator: one blocking worker per stream answers in request order.
-        let worker = self.clone();
-        tokio::task::spawn_blocking(move || {
-            while let Some(item) = req_rx.blocking_recv() {
-                let out = item.map(|msg| {
-                    let set = worker.policies.current();
-                    worker.judge(&set, &msg)
-                });
                 let stop = out.is_err();
-                if resp_tx.blocking_send(out).is_err() || stop {
+                if resp_tx.send(out).await.is_err() || stop {
                     break;
                 }
             }

@@ -220,6 +220,12 @@ impl PolicySet {
         &self.version
     }
 
+    /// Whether any detector is a WASM plugin (whose calls may take up to their
+    /// `timeout_ms`, so servers keep such evaluations off their I/O threads).
+    pub fn has_plugins(&self) -> bool {
+        self.detectors.iter().any(|d| matches!(d.matcher, compile::Matcher::Plugin { .. }))
+    }
+
     /// A summary of each loaded policy.
     pub fn policies(&self) -> Vec<PolicySummary> {
         self.policies
