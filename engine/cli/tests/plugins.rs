@@ -229,3 +229,38 @@ async fn over_grpc_a_hostile_plugin_under_load_fails_closed_and_others_keep_answ
         .sum();
     assert_eq!(acct_failures, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_with_a_swapped_pinned_module_is_refused_and_the_old_plugin_keeps_serving() {
+    use pb::policy_admin_client::PolicyAdminClient;
+    use sha2::{Digest, Sha256};
+
+    let dir = temp_dir("plugin-reload");
+    let module = dir.join("acct.wasm");
+    std::fs::copy(plugin("account-number"), &module).expect("copy module");
+    let pin = hex::encode(Sha256::digest(std::fs::read(&module).expect("read")));
+    let policy = format!(
+        "apiVersion: linewall/v1\nkind: Policy\nmetadata: {{name: accounts}}\nspec:\n  detectors:\n    - id: acct\n      plugin: {{module: acct.wasm, sha256: '{pin}'}}\n  rules:\n    - id: block-acct\n      when: {{detectors: {{any: [{{id: acct}}]}}}}\n      action: block\n"
+    );
+    std::fs::write(dir.join("p.yaml"), policy).expect("write policy");
+    let (_server, ch) = start(&["--policies", dir.to_str().expect("utf-8"), "--no-watch"]).await;
+    let mut client = LinewallClient::new(ch.clone());
+    let ask = |c: &mut LinewallClient<tonic::transport::Channel>| {
+        let mut c = c.clone();
+        async move {
+            let v = c.evaluate(request("1".into(), "pay AC-12345674")).await.expect("evaluate");
+            v.into_inner().verdict.expect("verdict").action
+        }
+    };
+    assert_eq!(ask(&mut client).await, pb::Action::Block as i32);
+
+    // Someone replaces the module on disk: the pin refuses it, the loaded one serves on.
+    std::fs::copy(plugin("noop"), &module).expect("swap module");
+    let mut admin = PolicyAdminClient::new(ch.clone());
+    let mut req = tonic::Request::new(pb::ReloadRequest {});
+    req.metadata_mut().insert("authorization", "Bearer s3cret-token".parse().expect("header"));
+    let r = admin.reload(req).await.expect("reload").into_inner();
+    assert!(!r.ok);
+    assert!(r.error.contains("sha256 mismatch"), "{}", r.error);
+    assert_eq!(ask(&mut client).await, pb::Action::Block as i32);
+}
