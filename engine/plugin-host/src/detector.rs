@@ -9,7 +9,7 @@ use wasmtime::Engine;
 
 use crate::bindings::PluginPre;
 use crate::breaker::{Breaker, Trip};
-use crate::instance::{Instance, State};
+use crate::instance::{CallResult, Instance, State};
 use crate::limits::Limits;
 use crate::stats::Counters;
 
@@ -75,40 +75,9 @@ impl WasmDetector {
 /// Fuel and time `init` gets at least, whatever the per-call timeout.
 pub const INIT_TICKS: u64 = 1_000;
 
-impl PluginDetector for WasmDetector {
-    fn detect_batch(&self, inputs: &[PluginInput<'_>]) -> Vec<Result<Vec<PluginFinding>, PluginError>> {
-        let h = &self.health;
-        h.counters.calls.fetch_add(1, Relaxed);
-        let all = |e: PluginError| inputs.iter().map(|_| Err(e.clone())).collect();
-        if h.breaker.is_open() {
-            h.counters.failed("circuit_open");
-            return all(PluginError {
-                kind: "circuit_open",
-                message: "skipped: the plugin failed repeatedly and its circuit breaker is open".into(),
-            });
-        }
-        let mut inst = match self.instance() {
-            Ok(i) => i,
-            Err(e) => return all(self.failed(e)),
-        };
-        match inst.detect_batch(inputs, &self.compiled.limits, self.compiled.ticks) {
-            Ok((results, fuel)) => {
-                h.counters.fuel.fetch_add(fuel, Relaxed);
-                h.breaker.success();
-                self.give_back(inst);
-                results
-            }
-            Err((failure, fuel)) => {
-                h.counters.fuel.fetch_add(fuel, Relaxed);
-                if failure.reusable {
-                    self.give_back(inst);
-                }
-                all(self.failed(failure.error))
-            }
-        }
-    }
-
-    fn detect(&self, input: &PluginInput<'_>) -> Result<Vec<PluginFinding>, PluginError> {
+impl WasmDetector {
+    /// One call through the breaker, on a pooled instance, with the counters kept.
+    fn call<T>(&self, f: impl FnOnce(&mut Instance) -> CallResult<T>) -> Result<T, PluginError> {
         let h = &self.health;
         h.counters.calls.fetch_add(1, Relaxed);
         if h.breaker.is_open() {
@@ -119,15 +88,15 @@ impl PluginDetector for WasmDetector {
             });
         }
         let mut inst = self.instance().map_err(|e| self.failed(e))?;
-        match inst.detect(input, &self.compiled.limits, self.compiled.ticks) {
-            Ok((found, fuel)) => {
+        match f(&mut inst) {
+            Ok((out, fuel)) => {
                 h.counters.fuel.fetch_add(fuel, Relaxed);
                 h.breaker.success();
                 if h.counters.open.load(Relaxed) != 0 {
                     h.counters.open.store(0, Relaxed);
                 }
                 self.give_back(inst);
-                Ok(found)
+                Ok(out)
             }
             Err((failure, fuel)) => {
                 h.counters.fuel.fetch_add(fuel, Relaxed);
@@ -138,6 +107,22 @@ impl PluginDetector for WasmDetector {
                 }
                 Err(self.failed(failure.error))
             }
+        }
+    }
+}
+
+impl PluginDetector for WasmDetector {
+    fn detect(&self, input: &PluginInput<'_>) -> Result<Vec<PluginFinding>, PluginError> {
+        let (limits, ticks) = (&self.compiled.limits, self.compiled.ticks);
+        self.call(|inst| inst.detect(input, limits, ticks))
+    }
+
+    fn detect_batch(&self, inputs: &[PluginInput<'_>]) -> Vec<Result<Vec<PluginFinding>, PluginError>> {
+        let (limits, ticks) = (&self.compiled.limits, self.compiled.ticks);
+        match self.call(|inst| inst.detect_batch(inputs, limits, ticks)) {
+            Ok(results) => results,
+            // The whole call failed: every field gets its error.
+            Err(e) => inputs.iter().map(|_| Err(e.clone())).collect(),
         }
     }
 }

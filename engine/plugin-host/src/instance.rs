@@ -55,6 +55,10 @@ impl ResourceLimiter for Limiter {
     }
 }
 
+/// What one guest call returns: its output and the fuel it used, or the failure and the
+/// fuel used until then.
+pub type CallResult<T> = Result<(T, u64), (Failure, u64)>;
+
 /// A failed call, and whether the instance can be used again.
 pub struct Failure {
     pub error: PluginError,
@@ -110,7 +114,7 @@ impl Instance {
         input: &PluginInput<'_>,
         limits: &Limits,
         ticks: u64,
-    ) -> Result<(Vec<PluginFinding>, u64), (Failure, u64)> {
+    ) -> CallResult<Vec<PluginFinding>> {
         self.calls += 1;
         let budget = limits.fuel_for(input.text.len());
         if let Err(e) = self.store.set_fuel(budget) {
@@ -134,13 +138,12 @@ impl Instance {
     }
 
     /// Runs `detect-batch` on several fields in one call, with the fuel of all of them.
-    #[allow(clippy::type_complexity)]
     pub fn detect_batch(
         &mut self,
         inputs: &[PluginInput<'_>],
         limits: &Limits,
         ticks: u64,
-    ) -> Result<(Vec<Result<Vec<PluginFinding>, PluginError>>, u64), (Failure, u64)> {
+    ) -> CallResult<Vec<Result<Vec<PluginFinding>, PluginError>>> {
         self.calls += 1;
         let budget = inputs.iter().fold(0u64, |b, i| b.saturating_add(limits.fuel_for(i.text.len())));
         if let Err(e) = self.store.set_fuel(budget) {
