@@ -140,14 +140,16 @@ fn plugin_new_scaffolds_a_crate_that_builds_and_passes_its_tests() {
 
 /// A policy dir with a hostile plugin (policy `sandbox`) and the account-number plugin
 /// (policy `accounts`), so the hostile one's failures and breaker cannot touch the other.
+/// Their wall-clock budgets are 1 s: the test binary is unoptimized and shares the machine
+/// with other tests; the attacks are stopped by fuel, caps and traps.
 fn mixed_policies(name: &str) -> PathBuf {
     let dir = temp_dir(name);
     let hostile = format!(
-        "apiVersion: linewall/v1\nkind: Policy\nmetadata: {{name: sandbox}}\nspec:\n  detectors:\n    - id: hostile\n      plugin: {{module: '{}', timeout_ms: 5}}\n  rules:\n    - id: block-flag\n      when: {{detectors: {{any: [{{id: hostile}}]}}}}\n      action: block\n",
+        "apiVersion: linewall/v1\nkind: Policy\nmetadata: {{name: sandbox}}\nspec:\n  detectors:\n    - id: hostile\n      plugin: {{module: '{}', timeout_ms: 1000}}\n  rules:\n    - id: block-flag\n      when: {{detectors: {{any: [{{id: hostile}}]}}}}\n      action: block\n",
         plugin("hostile").display()
     );
     let accounts = format!(
-        "apiVersion: linewall/v1\nkind: Policy\nmetadata: {{name: accounts}}\nspec:\n  detectors:\n    - id: acct\n      plugin: {{module: '{}'}}\n  rules:\n    - id: redact-acct\n      when: {{detectors: {{any: [{{id: acct}}]}}}}\n      action: redact\n      redact: {{style: label}}\n",
+        "apiVersion: linewall/v1\nkind: Policy\nmetadata: {{name: accounts}}\nspec:\n  detectors:\n    - id: acct\n      plugin: {{module: '{}', timeout_ms: 1000}}\n  rules:\n    - id: redact-acct\n      when: {{detectors: {{any: [{{id: acct}}]}}}}\n      action: redact\n      redact: {{style: label}}\n",
         plugin("account-number").display()
     );
     std::fs::write(dir.join("sandbox.yaml"), hostile).expect("write");

@@ -70,7 +70,7 @@ fn a_core_module_or_garbage_is_refused_with_a_hint() {
 #[test]
 fn the_c_plugin_and_the_rust_plugins_run_through_policies() {
     let yaml = format!(
-        "apiVersion: linewall/v1\nkind: Policy\nmetadata: {{name: mixed}}\nspec:\n  detectors:\n    - id: isin\n      plugin: {{module: '{}'}}\n    - id: acct\n      plugin: {{module: '{}', config: {{prefix: 'AC-'}}}}\n  rules:\n    - id: redact\n      when: {{detectors: {{any: [{{id: isin}}, {{id: acct}}]}}}}\n      action: redact\n      redact: {{style: label}}\n",
+        "apiVersion: linewall/v1\nkind: Policy\nmetadata: {{name: mixed}}\nspec:\n  detectors:\n    - id: isin\n      plugin: {{module: '{}', timeout_ms: 1000}}\n    - id: acct\n      plugin: {{module: '{}', config: {{prefix: 'AC-'}}, timeout_ms: 1000}}\n  rules:\n    - id: redact\n      when: {{detectors: {{any: [{{id: isin}}, {{id: acct}}]}}}}\n      action: redact\n      redact: {{style: label}}\n",
         plugin("isin-c").display(),
         plugin("account-number").display()
     );
@@ -105,7 +105,7 @@ fn detect_batch_gives_the_same_findings_as_one_call_per_field_in_rust_and_c() {
         let path = plugin(name);
         let config = serde_json::Value::Null;
         let spec =
-            PluginSpec { detector_id: name, module: &path, sha256: None, config: &config, timeout_ms: 5 };
+            PluginSpec { detector_id: name, module: &path, sha256: None, config: &config, timeout_ms: 1000 };
         let d: Arc<dyn linewall_engine::plugin::PluginDetector> = host.load(&spec).expect("load");
         let batch = d.detect_batch(&inputs);
         let one_by_one: Vec<_> = inputs.iter().map(|i| d.detect(i)).collect();

@@ -27,8 +27,15 @@ pub fn plugin(name: &str) -> PathBuf {
     path
 }
 
-/// A policy with one plugin detector `p` (blocking on any finding) over `module`.
+/// A policy with one plugin detector `p` (blocking on any finding) over `module`. The
+/// wall-clock budget is a generous 1 s unless `extra` sets one: these tests run unoptimized
+/// and in parallel, and what they check is stopped by fuel, caps and traps, not by time.
 pub fn policy(module: &std::path::Path, extra: &str) -> String {
+    let extra = if extra.contains("timeout_ms") {
+        extra.to_string()
+    } else {
+        format!("        timeout_ms: 1000\n{extra}")
+    };
     format!(
         "apiVersion: linewall/v1\nkind: Policy\nmetadata: {{name: sandbox}}\nspec:\n  detectors:\n    - id: p\n      plugin:\n        module: '{}'\n{extra}  rules:\n    - id: block-p\n      when: {{detectors: {{any: [{{id: p}}]}}}}\n      action: block\n",
         module.display()
