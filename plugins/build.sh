@@ -12,6 +12,11 @@ cd "$root"
 dist="$here/dist"
 mkdir -p "$dist"
 
+# rust-toolchain.toml lists the target, but rustup may be set not to install on demand.
+if command -v rustup >/dev/null; then
+    rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
+fi
+
 if [ -z "${LINEWALL:-}" ]; then
     cargo build -q -p linewall --locked
     LINEWALL="$root/target/debug/linewall"
