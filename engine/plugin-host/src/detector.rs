@@ -60,7 +60,6 @@ impl WasmDetector {
         tracing::debug!(detector = %self.id, kind = error.kind, "plugin call failed");
         if let Trip::Opened(ms) = h.breaker.failure() {
             h.counters.trips.fetch_add(1, Relaxed);
-            h.counters.open.store(1, Relaxed);
             tracing::warn!(
                 detector = %self.id,
                 kind = error.kind,
@@ -92,9 +91,6 @@ impl WasmDetector {
             Ok((out, fuel)) => {
                 h.counters.fuel.fetch_add(fuel, Relaxed);
                 h.breaker.success();
-                if h.counters.open.load(Relaxed) != 0 {
-                    h.counters.open.store(0, Relaxed);
-                }
                 self.give_back(inst);
                 Ok(out)
             }

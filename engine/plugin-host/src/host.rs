@@ -109,12 +109,7 @@ impl WasmHost {
         let health = self.inner.health.lock().unwrap_or_else(|p| p.into_inner());
         let mut out: Vec<PluginStats> = health
             .iter()
-            .map(|((id, sha), h)| {
-                let mut s = h.counters.snapshot(id);
-                s.module_sha256 = hex::encode(&sha[..6]);
-                s.breaker_open = h.breaker.is_open();
-                s
-            })
+            .map(|((id, sha), h)| h.counters.snapshot(id, hex::encode(&sha[..6]), h.breaker.is_open()))
             .collect();
         out.sort_by(|a, b| (&a.detector, &a.module_sha256).cmp(&(&b.detector, &b.module_sha256)));
         out

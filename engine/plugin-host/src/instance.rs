@@ -115,12 +115,8 @@ impl Instance {
         limits: &Limits,
         ticks: u64,
     ) -> CallResult<Vec<PluginFinding>> {
-        self.calls += 1;
         let budget = limits.fuel_for(input.text.len());
-        if let Err(e) = self.store.set_fuel(budget) {
-            return Err((Failure { error: internal(&e), reusable: false }, 0));
-        }
-        self.store.set_epoch_deadline(ticks);
+        self.arm(budget, ticks)?;
         let msg = to_wit(input);
         let result = self.plugin.linewall_detector_detector().call_detect(&mut self.store, &msg);
         let used = budget.saturating_sub(self.store.get_fuel().unwrap_or(0));
@@ -137,6 +133,15 @@ impl Instance {
         }
     }
 
+    /// Counts the call and arms its limits: `budget` fuel (a store starts every call from
+    /// what is set here) and a deadline `ticks` epochs from now.
+    fn arm(&mut self, budget: u64, ticks: u64) -> Result<(), (Failure, u64)> {
+        self.calls += 1;
+        self.store.set_fuel(budget).map_err(|e| (Failure { error: internal(&e), reusable: false }, 0))?;
+        self.store.set_epoch_deadline(ticks);
+        Ok(())
+    }
+
     /// Runs `detect-batch` on several fields in one call, with the fuel of all of them.
     pub fn detect_batch(
         &mut self,
@@ -144,12 +149,8 @@ impl Instance {
         limits: &Limits,
         ticks: u64,
     ) -> CallResult<Vec<Result<Vec<PluginFinding>, PluginError>>> {
-        self.calls += 1;
         let budget = inputs.iter().fold(0u64, |b, i| b.saturating_add(limits.fuel_for(i.text.len())));
-        if let Err(e) = self.store.set_fuel(budget) {
-            return Err((Failure { error: internal(&e), reusable: false }, 0));
-        }
-        self.store.set_epoch_deadline(ticks);
+        self.arm(budget, ticks)?;
         let msgs: Vec<types::Message> = inputs.iter().map(to_wit).collect();
         let result = self.plugin.linewall_detector_detector().call_detect_batch(&mut self.store, &msgs);
         let used = budget.saturating_sub(self.store.get_fuel().unwrap_or(0));

@@ -16,7 +16,6 @@ pub struct Counters {
     pub(crate) instances: AtomicU64,
     pub(crate) fuel: AtomicU64,
     pub(crate) trips: AtomicU64,
-    pub(crate) open: AtomicU64,
 }
 
 impl Counters {
@@ -26,16 +25,17 @@ impl Counters {
         }
     }
 
-    pub(crate) fn snapshot(&self, detector: &str) -> PluginStats {
+    /// The counters as stats, with what the caller knows: identity and breaker state.
+    pub(crate) fn snapshot(&self, detector: &str, module_sha256: String, breaker_open: bool) -> PluginStats {
         PluginStats {
             detector: detector.to_string(),
-            module_sha256: String::new(),
+            module_sha256,
             calls: self.calls.load(Relaxed),
             failures: FAILURE_KINDS.iter().zip(&self.failures).map(|(k, n)| (*k, n.load(Relaxed))).collect(),
             instances_created: self.instances.load(Relaxed),
             fuel_consumed: self.fuel.load(Relaxed),
             breaker_trips: self.trips.load(Relaxed),
-            breaker_open: self.open.load(Relaxed) != 0,
+            breaker_open,
         }
     }
 }
