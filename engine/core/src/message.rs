@@ -1,4 +1,4 @@
-//! The message Linewall judges (SPEC §2), as read from JSON or protobuf.
+//! The message Linewall judges (docs/02-message.md), as read from JSON or protobuf.
 
 use std::collections::BTreeMap;
 
@@ -212,7 +212,7 @@ pub struct Reaction {
     pub emoji: String,
 }
 
-/// One message to judge (SPEC §2). Only `text` or one content part is required.
+/// One message to judge (docs/02-message.md). Only `text` or one content part is required.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Message {

@@ -1,4 +1,4 @@
-//! Normalization against evasion (SPEC §6), with an offset map back to the original.
+//! Normalization against evasion (docs/06-evasion.md), with an offset map back to the original.
 //!
 //! Detectors never see the raw text: they see a normalized copy where look-alike
 //! characters are folded to the ASCII character they imitate (full-width and

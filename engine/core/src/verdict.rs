@@ -1,4 +1,4 @@
-//! The verdict Linewall returns for a message (SPEC §3).
+//! The verdict Linewall returns for a message (docs/03-verdict.md).
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -113,7 +113,7 @@ pub struct EvalError {
     pub on_error: Action,
 }
 
-/// The answer for one message (SPEC §3).
+/// The answer for one message (docs/03-verdict.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
     /// The message id.

@@ -1,4 +1,4 @@
-//! Evaluation semantics of SPEC §3, §4 and §9, on small policies with local detectors so
+//! Evaluation semantics of docs/03-verdict.md, docs/04-policy-language.md and docs/09-messaging-facts.md, on small policies with local detectors so
 //! that they do not depend on the built-in detectors' tuning.
 
 use linewall_engine::message::{Attachment, Channel, Direction, Party, Role, Template};

@@ -74,7 +74,7 @@ pub trait Detector: Send + Sync {
 
 /// Everything the engine needs to know about one built-in detector.
 pub struct BuiltinDetector {
-    /// Contract id (SPEC §5), e.g. `credit_card`.
+    /// Contract id (docs/05-detectors.md), e.g. `credit_card`.
     pub id: &'static str,
     /// One line for `linewall` output and docs.
     pub description: &'static str,

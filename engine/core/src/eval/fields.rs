@@ -1,4 +1,4 @@
-//! The scanned string fields of a message (SPEC §2) and their stable paths.
+//! The scanned string fields of a message (docs/02-message.md) and their stable paths.
 
 use std::fmt;
 
@@ -156,7 +156,7 @@ pub fn get_mut(msg: &mut Message, path: FieldPath) -> Option<&mut String> {
     })
 }
 
-/// Most characters a field may hold on `channel` after redaction (SPEC §9), if limited.
+/// Most characters a field may hold on `channel` after redaction (docs/09-messaging-facts.md), if limited.
 pub fn max_chars(path: FieldPath, channel: crate::message::Channel) -> Option<usize> {
     use crate::message::Channel;
     match (channel, path) {

@@ -1,4 +1,4 @@
-//! Redaction of spans in a field (SPEC §3, §9): mask, label, remove, keyed hash.
+//! Redaction of spans in a field (docs/03-verdict.md, docs/09-messaging-facts.md): mask, label, remove, keyed hash.
 
 use hmac::{Hmac, Mac};
 

@@ -1,4 +1,4 @@
-//! What a policy file says: the YAML model of SPEC §4, before validation.
+//! What a policy file says: the YAML model of docs/04-policy-language.md, before validation.
 //!
 //! These types mirror the file format one to one (`deny_unknown_fields` everywhere), carry
 //! source positions where validation needs them, and generate `policies/schema.json`.
@@ -370,7 +370,7 @@ pub struct Rule {
 pub struct TestDef {
     /// What it checks.
     pub name: Located<String>,
-    /// The message (SPEC §2 fields, defaults as there).
+    /// The message (docs/02-message.md fields, defaults as there).
     pub message: Message,
     /// What the verdict must say.
     pub expect: Expect,

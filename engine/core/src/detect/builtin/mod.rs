@@ -1,4 +1,4 @@
-//! The built-in detectors of SPEC §5, grouped by family. Ids are part of the contract.
+//! The built-in detectors of docs/05-detectors.md, grouped by family. Ids are part of the contract.
 
 pub mod contact;
 pub mod crypto;
