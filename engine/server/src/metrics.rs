@@ -27,6 +27,10 @@ pub struct Metrics {
     latency_sum_ns: AtomicU64,
     reloads_ok: AtomicU64,
     reloads_rejected: AtomicU64,
+    policy_files_vanished: AtomicU64,
+    policy_reload_shrinks: AtomicU64,
+    /// The decision log's counters, once a log is configured.
+    decision_log: std::sync::OnceLock<std::sync::Arc<crate::decision_log::LogStats>>,
     detector_hits: RwLock<HashMap<String, AtomicU64>>,
     detector_errors: RwLock<HashMap<String, AtomicU64>>,
 }
@@ -82,6 +86,21 @@ impl Metrics {
     /// Counts a reload.
     pub fn reload(&self, ok: bool) {
         if ok { &self.reloads_ok } else { &self.reloads_rejected }.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts policy files that vanished in an accepted reload.
+    pub fn policy_files_vanished(&self, n: usize) {
+        self.policy_files_vanished.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    /// Counts an accepted reload that dropped policies, rules or tests.
+    pub fn policy_reload_shrank(&self) {
+        self.policy_reload_shrinks.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Exports the decision log's counters.
+    pub fn attach_decision_log(&self, stats: std::sync::Arc<crate::decision_log::LogStats>) {
+        let _ = self.decision_log.set(stats);
     }
 
     /// The Prometheus text exposition.
@@ -146,6 +165,19 @@ impl Metrics {
         );
         let _ = writeln!(s, "linewall_reloads_total{{result=\"ok\"}} {}", g(&self.reloads_ok));
         let _ = writeln!(s, "linewall_reloads_total{{result=\"rejected\"}} {}", g(&self.reloads_rejected));
+        let _ = writeln!(
+            s,
+            "# HELP linewall_policy_files_vanished_total Policy files gone in an accepted reload (their policies stopped serving).\n# TYPE linewall_policy_files_vanished_total counter"
+        );
+        let _ = writeln!(s, "linewall_policy_files_vanished_total {}", g(&self.policy_files_vanished));
+        let _ = writeln!(
+            s,
+            "# HELP linewall_policy_reload_shrinks_total Accepted reloads that dropped policies, rules or tests of the serving set.\n# TYPE linewall_policy_reload_shrinks_total counter"
+        );
+        let _ = writeln!(s, "linewall_policy_reload_shrinks_total {}", g(&self.policy_reload_shrinks));
+        if let Some(log) = self.decision_log.get() {
+            log.render(&mut s);
+        }
         let _ = writeln!(
             s,
             "# HELP linewall_policy_info The policy set serving.\n# TYPE linewall_policy_info gauge"

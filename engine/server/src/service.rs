@@ -10,6 +10,7 @@ use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::convert;
+use crate::decision_log::Pending;
 use crate::state::Policies;
 
 /// Shared by every request (cheap to clone).
@@ -54,9 +55,15 @@ impl Evaluator {
         encoded_len <= INLINE_MAX_BYTES && !set.has_plugins()
     }
 
-    fn judge(&self, set: &PolicySet, msg: &linewall_engine::Message) -> pb::EvaluateResponse {
+    /// Evaluates and hands the decision to the log; the response may only be sent once
+    /// [`Evaluator::recorded`] accepts the returned [`Pending`].
+    fn judge(
+        &self,
+        set: &PolicySet,
+        msg: &linewall_engine::Message,
+    ) -> Result<(pb::EvaluateResponse, Option<Pending>), Status> {
         if self.noop {
-            return pb::EvaluateResponse {
+            let resp = pb::EvaluateResponse {
                 verdict: Some(pb::Verdict {
                     id: msg.id.clone(),
                     action: convert::action(linewall_engine::verdict::Action::Allow),
@@ -64,14 +71,29 @@ impl Evaluator {
                     ..pb::Verdict::default()
                 }),
             };
+            return Ok((resp, None));
         }
         let started = std::time::Instant::now();
         let verdict = set.evaluate(msg);
         self.metrics.verdict(&verdict, started.elapsed());
-        if let Some(log) = &self.decisions {
-            log.record(msg, &verdict);
+        let pending = match &self.decisions {
+            Some(log) => Some(log.record(msg, &verdict).map_err(|e| Status::unavailable(e.to_string()))?),
+            None => None,
+        };
+        Ok((pb::EvaluateResponse { verdict: Some(convert::verdict_out(verdict)) }, pending))
+    }
+
+    /// Waits until the decision is on record (required mode, bounded); UNAVAILABLE if
+    /// it cannot be: a decision is never answered without being recorded.
+    async fn recorded(
+        &self,
+        judged: Result<(pb::EvaluateResponse, Option<Pending>), Status>,
+    ) -> Result<pb::EvaluateResponse, Status> {
+        let (resp, pending) = judged?;
+        if let (Some(log), Some(p)) = (&self.decisions, pending) {
+            log.confirm(p).await.map_err(|e| Status::unavailable(e.to_string()))?;
         }
-        pb::EvaluateResponse { verdict: Some(convert::verdict_out(verdict)) }
+        Ok(resp)
     }
 }
 
@@ -109,7 +131,7 @@ impl pb::linewall_server::Linewall for Evaluator {
         let (msg, len) = self.check(request.into_inner(), false)?;
         let set = self.policies.current();
         if self.inline(&set, len) {
-            return Ok(Response::new(self.judge(&set, &msg)));
+            return Ok(Response::new(self.recorded(self.judge(&set, &msg)).await?));
         }
         let this = self.clone();
         // Evaluation is CPU work: keep it off the reactor threads.
@@ -124,7 +146,7 @@ impl pb::linewall_server::Linewall for Evaluator {
             },
         }
         .map_err(|_| Status::internal("evaluation task failed"))?;
-        Ok(Response::new(out))
+        Ok(Response::new(self.recorded(out).await?))
     }
 
     type EvaluateStreamStream = ResponseStream;
@@ -142,14 +164,15 @@ impl pb::linewall_server::Linewall for Evaluator {
                 let out = match item.and_then(|req| this.check(req, true)) {
                     Ok((msg, len)) => {
                         let set = this.policies.current();
-                        if this.inline(&set, len) {
-                            Ok(this.judge(&set, &msg))
+                        let judged = if this.inline(&set, len) {
+                            this.judge(&set, &msg)
                         } else {
                             let worker = this.clone();
                             tokio::task::spawn_blocking(move || worker.judge(&set, &msg))
                                 .await
-                                .map_err(|_| Status::internal("evaluation task failed"))
-                        }
+                                .unwrap_or_else(|_| Err(Status::internal("evaluation task failed")))
+                        };
+                        this.recorded(judged).await
                     }
                     Err(status) => Err(status),
                 };
