@@ -69,7 +69,8 @@ pub fn verify(args: &VerifyArgs) -> u8 {
     }
     if report.problems.is_empty() {
         let range = report.seq_range.map_or_else(String::new, |(a, b)| format!(" (decisions {a}..{b})"));
-        let anchored = anchor.map_or_else(String::new, |c| format!(", matches the anchor at decision {}", c.seq));
+        let anchored =
+            anchor.map_or_else(String::new, |c| format!(", matches the anchor at decision {}", c.seq));
         println!("ok: {} lines{range}, keyed hash chain intact{anchored}", report.lines);
         0
     } else {

@@ -66,6 +66,15 @@ pub fn run(args: &Args) -> u8 {
     code
 }
 
+/// One message from its JSON line; the error names the problem, never a value.
+fn parse_message(line: &str) -> Result<Message, String> {
+    let mut de = serde_json::Deserializer::from_str(line);
+    let msg: Message = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| format!("invalid message: {}", describe(&e)))?;
+    de.end().map_err(|e| format!("invalid message: trailing characters (column {})", e.column()))?;
+    Ok(msg)
+}
+
 /// What is wrong with a message, naming the field and column but never quoting any of
 /// its values: serde's own messages quote them (``unknown variant `4111 1111 ...` ``).
 fn describe(e: &serde_path_to_error::Error<serde_json::Error>) -> String {
@@ -195,14 +204,8 @@ fn scan(
         } else if std::str::from_utf8(&buf).is_err() {
             Err(String::from("line is not valid UTF-8"))
         } else {
-            let mut de = serde_json::Deserializer::from_str(trimmed);
-            match serde_path_to_error::deserialize::<_, Message>(&mut de).and_then(|m| {
-                de.end().map_err(|e| serde_path_to_error::Error::new(serde_path_to_error::Path::empty(), e))?;
-                Ok(m)
-            }) {
-                Ok(msg) => serde_json::to_string(&set.evaluate(&msg)).map_err(|e| e.to_string()),
-                Err(e) => Err(format!("invalid message: {}", describe(&e))),
-            }
+            parse_message(trimmed)
+                .and_then(|msg| serde_json::to_string(&set.evaluate(&msg)).map_err(|e| e.to_string()))
         };
         let written = match result {
             Ok(json) => {

@@ -146,6 +146,7 @@ pub fn verify(files: &[PathBuf], key: &[u8], anchor: Option<&Checkpoint>) -> std
     }
     if let Some((first, _)) = report.seq_range
         && first > 1
+        && report.problems.is_empty()
     {
         report.notes.push(format!(
             "starts at decision {first}: the decisions before it are in earlier files (not given)"
@@ -197,9 +198,11 @@ fn verify_file(
             problem(String::from("not a JSON decision"));
             continue;
         };
-        let (Some(seq), Some(prev_hash), Some(hash)) =
-            (obj.get("seq").and_then(Value::as_u64), obj.get("prev_hash").and_then(Value::as_str), obj.get("hash").and_then(Value::as_str))
-        else {
+        let (Some(seq), Some(prev_hash), Some(hash)) = (
+            obj.get("seq").and_then(Value::as_u64),
+            obj.get("prev_hash").and_then(Value::as_str),
+            obj.get("hash").and_then(Value::as_str),
+        ) else {
             problem(String::from("missing seq, prev_hash or hash (not a keyed-chain decision line)"));
             continue;
         };
@@ -211,9 +214,7 @@ fn verify_file(
             }
             Some((ps, ph)) => {
                 if seq != ps + 1 {
-                    problem(format!(
-                        "seq {seq} follows {ps}: decisions were deleted, inserted or reordered"
-                    ));
+                    problem(format!("seq {seq} follows {ps}: decisions were deleted, inserted or reordered"));
                 }
                 if prev_hash != ph {
                     problem(String::from(

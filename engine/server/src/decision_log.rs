@@ -31,8 +31,8 @@ use serde_json::{Value, json};
 /// `prev_hash` of the first line of a chain.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// Decisions waiting for the writer, at most.
-const QUEUE_CAPACITY: usize = 65_536;
+/// Decisions waiting for the writer, at most, by default.
+pub const DEFAULT_QUEUE: usize = 65_536;
 
 /// Longest line searched for when reading the tail of an existing log.
 const MAX_LINE_BYTES: u64 = 16 << 20;
@@ -74,6 +74,8 @@ pub struct Config {
     pub value_key: [u8; 32],
     /// Checkpoint file (none: no anchor).
     pub anchor: Option<PathBuf>,
+    /// Decisions waiting for the writer, at most.
+    pub queue: usize,
 }
 
 /// The log's counters, exported on `/metrics`.
@@ -84,6 +86,14 @@ pub struct LogStats {
     dropped: AtomicU64,
     unavailable: AtomicU64,
     queued: AtomicU64,
+    /// When the write in progress started (ms since the Unix epoch; 0: none).
+    write_started_ms: AtomicU64,
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 impl LogStats {
@@ -409,7 +419,8 @@ impl Writer {
                 seq += 1;
                 obj.insert("seq".into(), Value::from(seq));
                 obj.insert("prev_hash".into(), Value::String(prev));
-                let hash = chain_hash(&self.key, obj["prev_hash"].as_str().unwrap_or(GENESIS), &canonical(obj));
+                let hash =
+                    chain_hash(&self.key, obj["prev_hash"].as_str().unwrap_or(GENESIS), &canonical(obj));
                 obj.insert("hash".into(), Value::String(hash.clone()));
                 let _ = serde_json::to_writer(&mut buf, &entry);
                 buf.push(b'\n');
@@ -420,7 +431,10 @@ impl Writer {
                 continue;
             }
             let n = acks.len() as u64;
-            match self.write(&buf) {
+            self.stats.write_started_ms.store(now_ms().max(1), Ordering::Relaxed);
+            let written = self.write(&buf);
+            self.stats.write_started_ms.store(0, Ordering::Relaxed);
+            match written {
                 Ok(()) => {
                     self.seq = seq;
                     self.prev = prev;
@@ -464,9 +478,10 @@ impl DecisionLog {
             None => None,
         };
         let (sink, (seq, prev)) = match &config.target {
-            Target::Stdout => {
-                (Sink::Stdout(std::io::stdout()), anchored.map_or((0, GENESIS.to_owned()), |c| (c.seq, c.last_hash)))
-            }
+            Target::Stdout => (
+                Sink::Stdout(std::io::stdout()),
+                anchored.map_or((0, GENESIS.to_owned()), |c| (c.seq, c.last_hash)),
+            ),
             Target::File(p) => {
                 let mut file = open_regular(p, true).map_err(|e| format!("{}: {e}", p.display()))?;
                 let (mut seq, mut prev) = recover(&mut file, p, &key)?;
@@ -505,7 +520,7 @@ impl DecisionLog {
             reopen: Arc::clone(&reopen),
             failing: false,
         };
-        let (tx, rx) = mpsc::sync_channel::<Job>(QUEUE_CAPACITY);
+        let (tx, rx) = mpsc::sync_channel::<Job>(config.queue.max(1));
         std::thread::Builder::new()
             .name("decision-log".into())
             .spawn(move || writer.run(&rx))
@@ -523,9 +538,23 @@ impl DecisionLog {
         self.reopen.store(true, Ordering::Relaxed);
     }
 
+    /// Whether the writer has been stuck in one write longer than a request may wait
+    /// (a stalled pipe, a hung mount): required requests then fail at once instead of
+    /// queueing behind it.
+    fn stalled(&self) -> bool {
+        let started = self.stats.write_started_ms.load(Ordering::Relaxed);
+        started != 0
+            && now_ms().saturating_sub(started) > u64::try_from(self.wait.as_millis()).unwrap_or(u64::MAX)
+    }
+
     /// Hands one decision to the writer without blocking. In required mode a full queue
-    /// is an error; in best-effort mode it drops the decision (counted).
+    /// or a stalled writer is an error; in best-effort mode a full queue drops the
+    /// decision (counted).
     pub fn record(&self, msg: &Message, v: &Verdict) -> Result<Pending, Unrecorded> {
+        if self.mode == Mode::Required && self.stalled() {
+            self.stats.unavailable.fetch_add(1, Ordering::Relaxed);
+            return Err(Unrecorded("the writer is stalled"));
+        }
         let entry = self.entry(msg, v);
         let (ack, rx) = match self.mode {
             Mode::Required => {
@@ -583,9 +612,7 @@ impl DecisionLog {
                 })
             })
             .collect();
-        let time = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let time = now_ms();
         json!({
             "decision_id": v.decision_id,
             "time_ms": time,

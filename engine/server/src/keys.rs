@@ -43,7 +43,9 @@ pub fn audit_key(file: Option<&Path>) -> Result<Option<Vec<u8>>, String> {
         return read_key_file(f).map(Some);
     }
     match std::env::var("LINEWALL_AUDIT_KEY") {
-        Ok(v) if !v.is_empty() => parse_key(v.as_bytes()).map(Some).map_err(|e| format!("LINEWALL_AUDIT_KEY: {e}")),
+        Ok(v) if !v.is_empty() => {
+            parse_key(v.as_bytes()).map(Some).map_err(|e| format!("LINEWALL_AUDIT_KEY: {e}"))
+        }
         _ => Ok(None),
     }
 }
@@ -72,9 +74,12 @@ mod tests {
     fn a_failing_rng_is_a_start_up_error_not_a_zero_key() {
         let err = resolve_hash_key(None, |_| Err(getrandom::Error::UNSUPPORTED)).expect_err("must fail");
         assert!(err.contains("random number generator failed"), "{err}");
-        let (k, ephemeral) = resolve_hash_key(None, |b| getrandom::fill(b)).expect("rng");
+        let (k, ephemeral) = resolve_hash_key(None, getrandom::fill).expect("rng");
         assert!(ephemeral && k.len() == 32 && k.iter().any(|&b| b != 0));
-        assert_eq!(resolve_hash_key(Some(b"k".to_vec()), |_| unreachable!()).expect("k"), (b"k".to_vec(), false));
+        assert_eq!(
+            resolve_hash_key(Some(b"k".to_vec()), |_| unreachable!()).expect("k"),
+            (b"k".to_vec(), false)
+        );
     }
 
     #[test]

@@ -78,6 +78,10 @@ pub struct ServeArgs {
     /// Longest a request waits for its decision to be written (required mode), in ms.
     #[arg(long, env = "LINEWALL_DECISION_LOG_WAIT_MS")]
     pub decision_log_wait_ms: Option<u64>,
+    /// Decisions waiting for the log writer, at most (default 65,536); beyond that,
+    /// required requests fail and best-effort decisions are dropped.
+    #[arg(long, env = "LINEWALL_DECISION_LOG_QUEUE")]
+    pub decision_log_queue: Option<usize>,
     /// Checkpoint file of the decision log (default: the log's path + `.anchor`); keep it
     /// on another volume or ship it off the host.
     #[arg(long, env = "LINEWALL_DECISION_LOG_ANCHOR")]
@@ -122,6 +126,7 @@ struct FileConfig {
     decision_log_mode: Option<decision_log::Mode>,
     decision_log_wait_ms: Option<u64>,
     decision_log_anchor: Option<PathBuf>,
+    decision_log_queue: Option<usize>,
     audit_key_file: Option<PathBuf>,
     hash_key_file: Option<PathBuf>,
     min_policies: Option<usize>,
@@ -150,6 +155,7 @@ fn merge_config(mut args: ServeArgs) -> anyhow::Result<ServeArgs> {
         args.decision_log_mode = args.decision_log_mode.or(file.decision_log_mode);
         args.decision_log_wait_ms = args.decision_log_wait_ms.or(file.decision_log_wait_ms);
         args.decision_log_anchor = args.decision_log_anchor.or(file.decision_log_anchor);
+        args.decision_log_queue = args.decision_log_queue.or(file.decision_log_queue);
         args.audit_key_file = args.audit_key_file.or(file.audit_key_file);
         args.hash_key_file = args.hash_key_file.or(file.hash_key_file);
         args.min_policies = args.min_policies.or(file.min_policies);
@@ -210,7 +216,7 @@ pub async fn serve(args: ServeArgs, mut options: LoadOptions) -> anyhow::Result<
         None => options.hash_key.take(),
     };
     let (hash_key, ephemeral) =
-        keys::resolve_hash_key(configured, |b| getrandom::fill(b)).map_err(anyhow::Error::msg)?;
+        keys::resolve_hash_key(configured, getrandom::fill).map_err(anyhow::Error::msg)?;
     if ephemeral {
         tracing::warn!(
             "no hash key configured (--hash-key-file or LINEWALL_HASH_KEY): using a random key, so hashed values \
@@ -248,8 +254,10 @@ pub async fn serve(args: ServeArgs, mut options: LoadOptions) -> anyhow::Result<
             let (target, anchor) = if target == "-" {
                 (decision_log::Target::Stdout, args.decision_log_anchor.clone())
             } else {
-                let anchor =
-                    args.decision_log_anchor.clone().unwrap_or_else(|| PathBuf::from(format!("{target}.anchor")));
+                let anchor = args
+                    .decision_log_anchor
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from(format!("{target}.anchor")));
                 (decision_log::Target::File(PathBuf::from(target)), Some(anchor))
             };
             let log = decision_log::DecisionLog::start(decision_log::Config {
@@ -259,6 +267,7 @@ pub async fn serve(args: ServeArgs, mut options: LoadOptions) -> anyhow::Result<
                 audit_key,
                 value_key: log_key(policies.options()),
                 anchor,
+                queue: args.decision_log_queue.unwrap_or(decision_log::DEFAULT_QUEUE),
             })
             .map_err(|e| anyhow::anyhow!("opening the decision log: {e}"))?;
             metrics.attach_decision_log(log.stats());

@@ -41,7 +41,8 @@ fn parse(text: &str) -> Result<BTreeMap<String, String>, String> {
 /// its file name when the policies are one file).
 fn relative(root: &Path, name: &str) -> String {
     let p = Path::new(name);
-    let rel = if root.is_dir() { p.strip_prefix(root).unwrap_or(p) } else { p.file_name().map_or(p, Path::new) };
+    let rel =
+        if root.is_dir() { p.strip_prefix(root).unwrap_or(p) } else { p.file_name().map_or(p, Path::new) };
     rel.to_string_lossy().into_owned()
 }
 
@@ -66,7 +67,11 @@ pub fn check(manifest: &Path, root: &Path, sources: &[PolicySource]) -> Result<(
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(format!("policy files do not match the manifest {}:\n{}", manifest.display(), problems.join("\n")))
+        Err(format!(
+            "policy files do not match the manifest {}:\n{}",
+            manifest.display(),
+            problems.join("\n")
+        ))
     }
 }
 

@@ -103,14 +103,12 @@ fn is_policy_name(p: &Path) -> bool {
     matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
 }
 
-fn walk(
-    dir: &Path,
-    follow: bool,
-    depth: usize,
-    out: &mut Vec<PathBuf>,
-) -> Result<(), (PathBuf, FileError)> {
+fn walk(dir: &Path, follow: bool, depth: usize, out: &mut Vec<PathBuf>) -> Result<(), (PathBuf, FileError)> {
     if depth > MAX_DEPTH {
-        return Err((dir.to_path_buf(), FileError::Limit(format!("is nested deeper than {MAX_DEPTH} directories"))));
+        return Err((
+            dir.to_path_buf(),
+            FileError::Limit(format!("is nested deeper than {MAX_DEPTH} directories")),
+        ));
     }
     let rd = std::fs::read_dir(dir).map_err(|e| (dir.to_path_buf(), FileError::Io(e)))?;
     let mut entries = Vec::new();
