@@ -8,6 +8,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::write(out.join("linewall_v1_descriptor.bin"), prost::Message::encode_to_vec(&fds))?;
     tonic_prost_build::configure()
         .codec_path("crate::codec::Codec")
-        .build_server(true).build_client(true).compile_fds(fds)?;
+        .build_server(true)
+        .build_client(true)
+        .compile_fds(fds)?;
     Ok(())
 }

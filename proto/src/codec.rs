@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tonic::Status;
-use tonic::codec::{DecodeBuf, Decoder as _};
+use tonic::codec::DecodeBuf;
 
 /// Messages that failed to decode in this process (the server exports it as a metric).
 pub static MALFORMED: AtomicU64 = AtomicU64::new(0);

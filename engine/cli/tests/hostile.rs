@@ -17,7 +17,9 @@ use pb::linewall_client::LinewallClient;
 use tonic::Code;
 
 fn msg(text: &str) -> pb::EvaluateRequest {
-    pb::EvaluateRequest { message: Some(pb::Message { id: "m1".into(), text: text.into(), ..Default::default() }) }
+    pb::EvaluateRequest {
+        message: Some(pb::Message { id: "m1".into(), text: text.into(), ..Default::default() }),
+    }
 }
 
 /// Starts `linewall serve` through `prefix` (e.g. `prlimit --nofile=...`), with stderr in
@@ -25,7 +27,8 @@ fn msg(text: &str) -> pb::EvaluateRequest {
 async fn start_via(prefix: &[&str], args: &[&str], log: &Path, env: &[(&str, &str)]) -> Server {
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");
-    let (program, pre) = prefix.split_first().map_or((env!("CARGO_BIN_EXE_linewall"), &[][..]), |(p, r)| (*p, r));
+    let (program, pre) =
+        prefix.split_first().map_or((env!("CARGO_BIN_EXE_linewall"), &[][..]), |(p, r)| (*p, r));
     let mut cmd = Command::new(program);
     cmd.args(pre);
     if !prefix.is_empty() {
@@ -66,7 +69,10 @@ fn cpu_ticks(pid: u32) -> u64 {
 }
 
 fn metric(body: &str, line_start: &str) -> Option<f64> {
-    body.lines().find(|l| l.starts_with(line_start)).and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse().ok())
+    body.lines()
+        .find(|l| l.starts_with(line_start))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
 }
 
 /// Whether the server closed `s` (a read returns end of file or an error).
@@ -105,7 +111,7 @@ async fn metrics_endpoint_drops_slow_clients_and_answers_only_get_and_head() {
         }
         std::thread::sleep(Duration::from_millis(300));
     }
-    let dropped = slow.iter_mut().filter(|s| closed_by_server(s)).count();
+    let dropped = slow.iter_mut().map(closed_by_server).filter(|c| *c).count();
     assert_eq!(dropped, slow.len(), "a request head must arrive whole within the deadline");
 
     // Still serving; only GET and HEAD.
@@ -287,9 +293,11 @@ async fn absurd_grpc_timeouts_are_served_not_a_panic() {
     let (_server, ch) = start(&[]).await;
     let mut client = LinewallClient::new(ch);
     let big = "card 4111 1111 1111 1111, ".repeat(400);
-    for (timeout, text) in
-        [("18446744073709551615S", "hello"), ("18446744073709551615S", big.as_str()), ("99999999H", big.as_str())]
-    {
+    for (timeout, text) in [
+        ("18446744073709551615S", "hello"),
+        ("18446744073709551615S", big.as_str()),
+        ("99999999H", big.as_str()),
+    ] {
         let mut req = tonic::Request::new(msg(text));
         req.metadata_mut().insert("grpc-timeout", timeout.parse().expect("header"));
         let v = client.evaluate(req).await.unwrap_or_else(|e| panic!("grpc-timeout {timeout}: {e:?}"));
@@ -339,7 +347,10 @@ impl tonic::codec::Codec for RawCodec {
     }
 }
 
-async fn raw_evaluate(ch: tonic::transport::Channel, bytes: Vec<u8>) -> Result<pb::EvaluateResponse, tonic::Status> {
+async fn raw_evaluate(
+    ch: tonic::transport::Channel,
+    bytes: Vec<u8>,
+) -> Result<pb::EvaluateResponse, tonic::Status> {
     let mut grpc = tonic::client::Grpc::new(ch);
     grpc.ready().await.map_err(|e| tonic::Status::unavailable(e.to_string()))?;
     let path = http::uri::PathAndQuery::from_static("/linewall.v1.Linewall/Evaluate");
@@ -454,7 +465,10 @@ async fn reflection_v1alpha_admin_health_token_file_and_the_bound_address_in_the
 
     let mut req = tonic::Request::new(pb::ListPoliciesRequest {});
     req.metadata_mut().insert("authorization", "Bearer from-a-file".parse().expect("header"));
-    pb::policy_admin_client::PolicyAdminClient::new(ch).list_policies(req).await.expect("token from the file");
+    pb::policy_admin_client::PolicyAdminClient::new(ch)
+        .list_policies(req)
+        .await
+        .expect("token from the file");
     let _ = server.child.kill();
 }
 
@@ -469,7 +483,8 @@ async fn rule_counters_and_healthz_degraded_after_a_rejected_reload() {
     std::fs::write(dir.join("p.yaml"), policy("block", "monitor")).expect("write");
     let metrics_addr = format!("127.0.0.1:{}", free_port());
     let (_server, ch) =
-        start(&["--policies", dir.to_str().expect("utf-8"), "--no-watch", "--metrics-listen", &metrics_addr]).await;
+        start(&["--policies", dir.to_str().expect("utf-8"), "--no-watch", "--metrics-listen", &metrics_addr])
+            .await;
     let mut client = LinewallClient::new(ch.clone());
     let v = client.evaluate(msg("bananas")).await.expect("evaluate").into_inner().verdict.expect("verdict");
     assert_eq!(v.action, pb::Action::Allow as i32, "monitor mode changes nothing");
@@ -487,7 +502,8 @@ async fn rule_counters_and_healthz_degraded_after_a_rejected_reload() {
     std::fs::write(dir.join("p.yaml"), "not: [a policy").expect("write");
     let mut req = tonic::Request::new(pb::ReloadRequest {});
     req.metadata_mut().insert("authorization", "Bearer s3cret-token".parse().expect("header"));
-    let r = pb::policy_admin_client::PolicyAdminClient::new(ch).reload(req).await.expect("reload").into_inner();
+    let r =
+        pb::policy_admin_client::PolicyAdminClient::new(ch).reload(req).await.expect("reload").into_inner();
     assert!(!r.ok);
     let health = http_get(&metrics_addr, "/healthz");
     assert!(health.starts_with("HTTP/1.1 200") && health.contains("degraded"), "{health}");

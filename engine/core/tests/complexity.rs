@@ -18,9 +18,10 @@ fn terms_policy(term: &str) -> PolicySource {
 #[test]
 fn an_overlong_dictionary_term_is_refused_with_its_position() {
     // 10,000 characters of one repeated letter: the DFA build took 9 s before.
-    let err = PolicySet::load_sources(vec![terms_policy(&"a".repeat(10_000))], &LoadOptions::default())
-        .err()
-        .expect("a 10,000-byte term is refused");
+    let Err(err) = PolicySet::load_sources(vec![terms_policy(&"a".repeat(10_000))], &LoadOptions::default())
+    else {
+        panic!("a 10,000-byte term is refused");
+    };
     let text = err.to_string();
     assert!(text.contains("term 2 is 10000 bytes long; the limit is 256"), "{text}");
     assert!(text.contains("terms.yaml:6:"), "{text}");
@@ -47,8 +48,10 @@ fn a_large_dictionary_builds_and_matches() {
         &LoadOptions::default(),
     )
     .expect("loads");
-    let v = set.evaluate(&Message { text: String::from("about CODENAME000000004321 today"), ..Default::default() });
+    let v = set
+        .evaluate(&Message { text: String::from("about CODENAME000000004321 today"), ..Default::default() });
     assert_eq!(v.action.as_str(), "block");
-    let v = set.evaluate(&Message { text: String::from("about codename0000000 today"), ..Default::default() });
+    let v =
+        set.evaluate(&Message { text: String::from("about codename0000000 today"), ..Default::default() });
     assert_eq!(v.action.as_str(), "allow");
 }

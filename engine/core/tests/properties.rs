@@ -51,8 +51,11 @@ const PIECES: &[&str] = &[
 ];
 
 fn text() -> impl Strategy<Value = String> {
-    prop::collection::vec(prop_oneof![prop::sample::select(PIECES).prop_map(String::from), any::<String>()], 0..24)
-        .prop_map(|parts| parts.concat())
+    prop::collection::vec(
+        prop_oneof![prop::sample::select(PIECES).prop_map(String::from), any::<String>()],
+        0..24,
+    )
+    .prop_map(|parts| parts.concat())
 }
 
 fn channel() -> impl Strategy<Value = Channel> {

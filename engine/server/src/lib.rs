@@ -193,7 +193,9 @@ pub async fn serve(args: ServeArgs, options: LoadOptions) -> anyhow::Result<()> 
     let fds = listen::fd_budget();
     let handshake_timeout = std::time::Duration::from_secs(args.handshake_timeout.unwrap_or(10));
     let metrics_limits = listen::Limits {
-        max_connections: metrics::HTTP_MAX_CONNECTIONS.min(usize::try_from(fds / 8).unwrap_or(usize::MAX)).max(1),
+        max_connections: metrics::HTTP_MAX_CONNECTIONS
+            .min(usize::try_from(fds / 8).unwrap_or(usize::MAX))
+            .max(1),
         handshake_timeout,
     };
     let grpc_limits = listen::Limits {
@@ -231,7 +233,12 @@ pub async fn serve(args: ServeArgs, options: LoadOptions) -> anyhow::Result<()> 
         let listener =
             tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
         metrics_addr = Some(listener.local_addr().context("reading the bound address")?);
-        tokio::spawn(metrics::serve_http(listener, Arc::clone(&metrics), Arc::clone(&policies), metrics_limits));
+        tokio::spawn(metrics::serve_http(
+            listener,
+            Arc::clone(&metrics),
+            Arc::clone(&policies),
+            metrics_limits,
+        ));
     }
     if let (Some(path), false) = (policies.path().map(PathBuf::from), args.no_watch) {
         tokio::spawn(watch::watch(path, Arc::clone(&policies), |_| {}));
@@ -325,9 +332,9 @@ fn too_large_is_resource_exhausted(
     move |mut resp| {
         let h = resp.headers();
         let out_of_range = h.get("grpc-status").is_some_and(|v| v.as_bytes() == b"11");
-        let too_long = h
-            .get("grpc-message")
-            .is_some_and(|v| v.to_str().is_ok_and(|m| m.contains("decoded%20message%20length%20too%20large")));
+        let too_long = h.get("grpc-message").is_some_and(|v| {
+            v.to_str().is_ok_and(|m| m.contains("decoded%20message%20length%20too%20large"))
+        });
         if out_of_range && too_long {
             metrics.rejected("too_large");
             let h = resp.headers_mut();

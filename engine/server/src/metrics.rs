@@ -322,7 +322,11 @@ impl Metrics {
             p.trips.get_or_create(&l).set(u64_to_i64(s.breaker_trips));
             p.open.get_or_create(&l).set(i64::from(s.breaker_open));
             for (kind, n) in &s.failures {
-                let l = PluginFailureLabels { detector: l.detector.clone(), module: l.module.clone(), kind: kind.to_string() };
+                let l = PluginFailureLabels {
+                    detector: l.detector.clone(),
+                    module: l.module.clone(),
+                    kind: kind.to_string(),
+                };
                 p.failures.get_or_create(&l).set(u64_to_i64(*n));
             }
         }

@@ -208,7 +208,9 @@ impl pb::linewall_server::Linewall for Evaluator {
         let work = self.judge_blocking(set, msg, deadline, left);
         let out = match deadline {
             None => work.await?,
-            Some(d) => tokio::time::timeout_at(d.answer_by, work).await.map_err(|_| deadline_exceeded())??,
+            Some(d) => {
+                tokio::time::timeout_at(d.answer_by, work).await.map_err(|_| deadline_exceeded())??
+            }
         };
         out.map(Response::new).ok_or_else(deadline_exceeded)
     }

@@ -384,7 +384,9 @@ pub(crate) fn compile(
                     rep.error(terms.line, terms.column, format!("detector `{}` has no terms", id.value));
                     continue;
                 }
-                if let Some((i, t)) = terms.value.iter().enumerate().find(|(_, t)| t.trim().len() > MAX_TERM_BYTES) {
+                if let Some((i, t)) =
+                    terms.value.iter().enumerate().find(|(_, t)| t.trim().len() > MAX_TERM_BYTES)
+                {
                     rep.error(
                         terms.line,
                         terms.column,

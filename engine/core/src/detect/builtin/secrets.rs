@@ -296,7 +296,8 @@ struct PrivateKey {
 impl PrivateKey {
     fn new() -> Self {
         Self {
-            begin: Regex::new(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----").expect("static regex"),
+            begin: Regex::new(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+                .expect("static regex"),
             end: Regex::new(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----").expect("static regex"),
         }
     }
@@ -328,7 +329,10 @@ impl Detector for PrivateKey {
             let first_bad = match bad_cache {
                 Some((from, bad)) if from <= body && bad >= body => bad,
                 _ => {
-                    let bad = text[body..].char_indices().find(|(_, c)| !pem_body_char(*c)).map_or(text.len(), |(i, _)| body + i);
+                    let bad = text[body..]
+                        .char_indices()
+                        .find(|(_, c)| !pem_body_char(*c))
+                        .map_or(text.len(), |(i, _)| body + i);
                     bad_cache = Some((body, bad));
                     bad
                 }
@@ -340,51 +344,6 @@ impl Detector for PrivateKey {
             out.push(Candidate { start: h.start(), end, confidence: Confidence::High });
             at = end;
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn spans(text: &str) -> Vec<(usize, usize)> {
-        let mut out = Vec::new();
-        PrivateKey::new().find(text, &mut out);
-        out.into_iter().map(|c| (c.start, c.end)).collect()
-    }
-
-    #[test]
-    fn a_key_block_runs_from_begin_to_end() {
-        let key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----";
-        let text = format!("here: {key} thanks");
-        assert_eq!(spans(&text), vec![(6, 6 + key.len())]);
-        // A character no PEM body holds: the header alone.
-        let text = "-----BEGIN PRIVATE KEY-----\nMII!\n-----END PRIVATE KEY-----";
-        assert_eq!(spans(text), vec![(0, 27)]);
-    }
-
-    #[test]
-    fn a_megabyte_of_begin_lines_is_one_finding_each() {
-        // Quadratic with the old single regex (32 s in release for 1 MB).
-        let line = "-----BEGIN PRIVATE KEY-----\n";
-        let n = (1 << 20) / line.len();
-        let text = line.repeat(n);
-        let found = spans(&text);
-        assert_eq!(found.len(), n);
-        assert!(found.iter().enumerate().all(|(i, &(s, e))| s == i * line.len() && e == s + line.len() - 1));
-        // An END at the very end: headers more than 64 KiB before it stand alone, the
-        // first one within 64 KiB takes the rest as its body.
-        let text = format!("{text}-----END PRIVATE KEY-----");
-        let found = spans(&text);
-        assert_eq!(found.last().map(|s| s.1), Some(text.len()));
-        assert!(found.len() < n && found.len() > n - (MAX_PEM_BODY / line.len()) - 2);
-    }
-
-    #[test]
-    fn an_overlong_body_is_not_taken_into_the_block() {
-        let body = "QUJD\n".repeat(20_000);
-        let text = format!("-----BEGIN PRIVATE KEY-----\n{body}-----END PRIVATE KEY-----");
-        assert_eq!(spans(&text), vec![(0, 27)]);
     }
 }
 
@@ -531,5 +490,50 @@ impl Detector for Password {
             let confidence = if classes >= 3 { Confidence::High } else { Confidence::Medium };
             out.push(Candidate { start: v.start(), end: v.start() + s.len(), confidence });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spans(text: &str) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        PrivateKey::new().find(text, &mut out);
+        out.into_iter().map(|c| (c.start, c.end)).collect()
+    }
+
+    #[test]
+    fn a_key_block_runs_from_begin_to_end() {
+        let key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----";
+        let text = format!("here: {key} thanks");
+        assert_eq!(spans(&text), vec![(6, 6 + key.len())]);
+        // A character no PEM body holds: the header alone.
+        let text = "-----BEGIN PRIVATE KEY-----\nMII!\n-----END PRIVATE KEY-----";
+        assert_eq!(spans(text), vec![(0, 27)]);
+    }
+
+    #[test]
+    fn a_megabyte_of_begin_lines_is_one_finding_each() {
+        // Quadratic with the old single regex (32 s in release for 1 MB).
+        let line = "-----BEGIN PRIVATE KEY-----\n";
+        let n = (1 << 20) / line.len();
+        let text = line.repeat(n);
+        let found = spans(&text);
+        assert_eq!(found.len(), n);
+        assert!(found.iter().enumerate().all(|(i, &(s, e))| s == i * line.len() && e == s + line.len() - 1));
+        // An END at the very end: headers more than 64 KiB before it stand alone, the
+        // first one within 64 KiB takes the rest as its body.
+        let text = format!("{text}-----END PRIVATE KEY-----");
+        let found = spans(&text);
+        assert_eq!(found.last().map(|s| s.1), Some(text.len()));
+        assert!(found.len() < n && found.len() > n - (MAX_PEM_BODY / line.len()) - 2);
+    }
+
+    #[test]
+    fn an_overlong_body_is_not_taken_into_the_block() {
+        let body = "QUJD\n".repeat(20_000);
+        let text = format!("-----BEGIN PRIVATE KEY-----\n{body}-----END PRIVATE KEY-----");
+        assert_eq!(spans(&text), vec![(0, 27)]);
     }
 }
