@@ -15,17 +15,18 @@
 //! A failed write is cut back off the file, so the chain never advances past it.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::os::unix::fs::{FileExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use linewall_engine::{Message, Verdict};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
 use serde_json::{Value, json};
 
 /// `prev_hash` of the first line of a chain.
@@ -76,66 +77,58 @@ pub struct Config {
     pub anchor: Option<PathBuf>,
     /// Decisions waiting for the writer, at most.
     pub queue: usize,
+    /// Where the log is counted.
+    pub stats: LogStats,
 }
 
-/// The log's counters, exported on `/metrics`.
-#[derive(Debug, Default)]
+/// The log's counters, exported on `/metrics`; clones share the same series.
+#[derive(Debug, Default, Clone)]
 pub struct LogStats {
-    written: AtomicU64,
-    write_errors: AtomicU64,
-    dropped: AtomicU64,
-    unavailable: AtomicU64,
-    queued: AtomicU64,
+    written: Counter,
+    write_errors: Counter,
+    dropped: Counter,
+    unavailable: Counter,
+    queued: Gauge<i64, AtomicI64>,
     /// When the write in progress started (ms since the Unix epoch; 0: none).
-    write_started_ms: AtomicU64,
+    write_started_ms: Arc<AtomicU64>,
+}
+
+impl LogStats {
+    /// Decision lines written.
+    pub fn written(&self) -> u64 {
+        self.written.get()
+    }
+
+    /// Registers the series.
+    pub fn register(&self, registry: &mut prometheus_client::registry::Registry) {
+        registry.register("linewall_decision_log_written", "Decision lines written", self.written.clone());
+        registry.register(
+            "linewall_decision_log_write_errors",
+            "Failed writes to the decision log or its anchor (disk full, closed pipe, ...)",
+            self.write_errors.clone(),
+        );
+        registry.register(
+            "linewall_decision_log_dropped",
+            "Decisions not recorded in best-effort mode (queue full or write failed)",
+            self.dropped.clone(),
+        );
+        registry.register(
+            "linewall_decision_log_unavailable",
+            "Requests failed with UNAVAILABLE in required mode because their decision could not be recorded",
+            self.unavailable.clone(),
+        );
+        registry.register(
+            "linewall_decision_log_queue_depth",
+            "Decisions waiting for the writer",
+            self.queued.clone(),
+        );
+    }
 }
 
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
-impl LogStats {
-    /// Decision lines written.
-    pub fn written(&self) -> u64 {
-        self.written.load(Ordering::Relaxed)
-    }
-
-    /// Appends the log's series to a Prometheus text exposition.
-    pub fn render(&self, s: &mut String) {
-        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        let series: [(&str, &str, &str, u64); 5] = [
-            ("linewall_decision_log_written_total", "counter", "Decision lines written.", g(&self.written)),
-            (
-                "linewall_decision_log_write_errors_total",
-                "counter",
-                "Failed writes to the decision log or its anchor (disk full, closed pipe, ...).",
-                g(&self.write_errors),
-            ),
-            (
-                "linewall_decision_log_dropped_total",
-                "counter",
-                "Decisions not recorded in best-effort mode (queue full or write failed).",
-                g(&self.dropped),
-            ),
-            (
-                "linewall_decision_log_unavailable_total",
-                "counter",
-                "Requests failed with UNAVAILABLE in required mode because their decision could not be recorded.",
-                g(&self.unavailable),
-            ),
-            (
-                "linewall_decision_log_queue_depth",
-                "gauge",
-                "Decisions waiting for the writer.",
-                g(&self.queued),
-            ),
-        ];
-        for (name, kind, help, v) in series {
-            let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
-        }
-    }
 }
 
 /// A decision on its way to the writer.
@@ -380,7 +373,7 @@ impl Writer {
         line.extend(std::iter::repeat_n(' ', (ANCHOR_BYTES - 1).saturating_sub(line.len())));
         line.push('\n');
         if let Err(e) = anchor.write_all_at(line.as_bytes(), 0) {
-            self.stats.write_errors.fetch_add(1, Ordering::Relaxed);
+            self.stats.write_errors.inc();
             tracing::error!(error = %e, "decision log: anchor write failed");
         }
     }
@@ -405,7 +398,7 @@ impl Writer {
                 self.do_reopen();
             }
             let batch: Vec<Job> = std::iter::once(first).chain(rx.try_iter().take(4095)).collect();
-            self.stats.queued.fetch_sub(batch.len() as u64, Ordering::Relaxed);
+            self.stats.queued.dec_by(i64::try_from(batch.len()).unwrap_or(i64::MAX));
             buf.clear();
             let (mut seq, mut prev) = (self.seq, self.prev.clone());
             let mut acks = Vec::with_capacity(batch.len());
@@ -438,7 +431,7 @@ impl Writer {
                 Ok(()) => {
                     self.seq = seq;
                     self.prev = prev;
-                    self.stats.written.fetch_add(n, Ordering::Relaxed);
+                    self.stats.written.inc_by(n);
                     if self.failing {
                         self.failing = false;
                         tracing::info!("decision log writes succeed again");
@@ -449,9 +442,9 @@ impl Writer {
                     }
                 }
                 Err(e) => {
-                    self.stats.write_errors.fetch_add(1, Ordering::Relaxed);
+                    self.stats.write_errors.inc();
                     if self.mode == Mode::BestEffort {
-                        self.stats.dropped.fetch_add(n, Ordering::Relaxed);
+                        self.stats.dropped.inc_by(n);
                     }
                     if !self.failing {
                         self.failing = true;
@@ -471,7 +464,7 @@ impl DecisionLog {
     /// writer thread. Fails on non-regular paths, a last line the key does not verify,
     /// or a log shorter than its anchor records.
     pub fn start(config: Config) -> Result<Self, String> {
-        let stats = Arc::new(LogStats::default());
+        let stats = Arc::new(config.stats.clone());
         let key = config.audit_key.clone();
         let anchored = match &config.anchor {
             Some(p) => read_anchor(p, &key)?,
@@ -528,11 +521,6 @@ impl DecisionLog {
         Ok(Self { tx, value_key: config.value_key, mode: config.mode, wait: config.wait, stats, reopen })
     }
 
-    /// The log's counters.
-    pub fn stats(&self) -> Arc<LogStats> {
-        Arc::clone(&self.stats)
-    }
-
     /// Asks the writer to reopen the file before its next write (log rotation, SIGHUP).
     pub fn reopen(&self) {
         self.reopen.store(true, Ordering::Relaxed);
@@ -552,7 +540,7 @@ impl DecisionLog {
     /// decision (counted).
     pub fn record(&self, msg: &Message, v: &Verdict) -> Result<Pending, Unrecorded> {
         if self.mode == Mode::Required && self.stalled() {
-            self.stats.unavailable.fetch_add(1, Ordering::Relaxed);
+            self.stats.unavailable.inc();
             return Err(Unrecorded("the writer is stalled"));
         }
         let entry = self.entry(msg, v);
@@ -563,18 +551,18 @@ impl DecisionLog {
             }
             Mode::BestEffort => (None, None),
         };
-        self.stats.queued.fetch_add(1, Ordering::Relaxed);
+        self.stats.queued.inc();
         match self.tx.try_send(Job { entry, ack }) {
             Ok(()) => Ok(Pending(rx)),
             Err(_) => {
-                self.stats.queued.fetch_sub(1, Ordering::Relaxed);
+                self.stats.queued.dec();
                 match self.mode {
                     Mode::Required => {
-                        self.stats.unavailable.fetch_add(1, Ordering::Relaxed);
+                        self.stats.unavailable.inc();
                         Err(Unrecorded("the writer is behind or stopped"))
                     }
                     Mode::BestEffort => {
-                        self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+                        self.stats.dropped.inc();
                         Ok(Pending(None))
                     }
                 }
@@ -591,7 +579,7 @@ impl DecisionLog {
             Ok(Err(_)) => Unrecorded("the writer stopped"),
             Err(_) => Unrecorded("the write did not finish in time"),
         };
-        self.stats.unavailable.fetch_add(1, Ordering::Relaxed);
+        self.stats.unavailable.inc();
         Err(outcome)
     }
 

@@ -155,8 +155,8 @@ pub fn read_sources(path: &Path, options: &LoadOptions) -> Result<Vec<PolicySour
         let name = f.display().to_string();
         // A file named directly (not found in a directory) may be a link: the operator chose it.
         let follow = options.follow_symlinks || f == path;
-        let bytes = files::read_capped(&f, MAX_POLICY_FILE_BYTES, follow)
-            .map_err(|e| file_error(&name, &e))?;
+        let bytes =
+            files::read_capped(&f, MAX_POLICY_FILE_BYTES, follow).map_err(|e| file_error(&name, &e))?;
         let text = String::from_utf8(bytes).map_err(|_| Diagnostics {
             errors: vec![Diagnostic {
                 file: name.clone(),
