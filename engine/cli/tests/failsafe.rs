@@ -314,6 +314,12 @@ async fn links_fifos_and_devices_are_refused_without_echoing_content() {
     assert!(err.contains("not a Linewall policy file") && !err.contains("tok-SECRET"), "{err}");
     std::fs::remove_file(pol.join("leak.yaml")).expect("rm");
 
+    // A `--config` that is not a config is not quoted either.
+    let shadow = dir.join("shadow");
+    std::fs::write(&shadow, "root:tok-SECRET-hash:19000:0:99999:7:::\n").expect("write");
+    let err = serve_fails(&dir, &["--config", shadow.to_str().expect("utf-8")]);
+    assert!(err.contains("line 1: invalid setting") && !err.contains("tok-SECRET"), "{err}");
+
     // A plugin whose module is /dev/zero: a load error, not an unbounded read.
     let plug = dir.join("plug");
     std::fs::create_dir_all(&plug).expect("dir");
@@ -554,6 +560,46 @@ async fn a_stalled_sink_never_hangs_requests() {
         eprintln!("FIGURES stalled sink ({mode}) audit verify: {}", out.trim());
         assert_eq!(v.status.code(), Some(0), "{out}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reopens_the_log_and_the_chain_continues_into_the_new_file() {
+    let dir = temp_dir("h9-rotate");
+    let key = key_file(&dir);
+    let log = dir.join("decisions.jsonl");
+    let rotated = dir.join("decisions.jsonl.1");
+    let s = serve(
+        &dir,
+        "rotate",
+        &["--decision-log", log.to_str().expect("utf-8"), "--audit-key-file", key.to_str().expect("utf-8")],
+    )
+    .await;
+    for _ in 0..10 {
+        action(&s.ch, CARD, pb::Direction::Outbound).await;
+    }
+    std::fs::rename(&log, &rotated).expect("rotate");
+    let pid = s.server.child.id().to_string();
+    assert!(Command::new("kill").args(["-HUP", &pid]).status().expect("kill").success());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for _ in 0..10 {
+        action(&s.ch, CARD, pb::Direction::Outbound).await;
+    }
+    drop(s);
+    let count = |p: &Path| std::fs::read_to_string(p).expect("read").lines().count();
+    assert_eq!(
+        (count(&rotated), count(&log)),
+        (10, 10),
+        "the old file keeps its lines, new ones go to the new file"
+    );
+    let anchor = dir.join("decisions.jsonl.anchor");
+    let both = verify(&[&rotated, &log], &key, Some(&anchor));
+    let text = String::from_utf8_lossy(&both.stdout);
+    assert_eq!(both.status.code(), Some(0), "{text}");
+    assert!(text.contains("decisions 1..20"), "{text}");
+    let new_only = verify(&[&log], &key, Some(&anchor));
+    let text = String::from_utf8_lossy(&new_only.stdout);
+    assert_eq!(new_only.status.code(), Some(0), "{text}");
+    assert!(text.contains("starts at decision 11"), "{text}");
 }
 
 // ---- item 5: tampering --------------------------------------------------------------

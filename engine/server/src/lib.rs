@@ -167,7 +167,16 @@ fn merge_config(mut args: ServeArgs) -> anyhow::Result<ServeArgs> {
         let bytes = linewall_engine::policy::files::read_capped(path, 1 << 20, true)
             .with_context(|| format!("reading {}", path.display()))?;
         let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{}: not UTF-8", path.display()))?;
-        let file: FileConfig = toml::from_str(&text).with_context(|| format!("in {}", path.display()))?;
+        // The parser's own message quotes the file; a file that is not a config (a key,
+        // /etc/shadow) must not end up in the error, so only its line is named.
+        let file: FileConfig = toml::from_str(&text).map_err(|e| {
+            let line = e.span().map_or(0, |r| {
+                text.as_bytes()[..r.start.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+            });
+            let what =
+                if e.message().starts_with("unknown field") { "unknown setting" } else { "invalid setting" };
+            anyhow::anyhow!("{}: line {line}: {what} (not a valid linewall config)", path.display())
+        })?;
         args.policies = args.policies.or(file.policies);
         args.listen = args.listen.or(file.listen);
         args.max_message_bytes = args.max_message_bytes.or(file.max_message_bytes);
