@@ -192,11 +192,19 @@ async fn idle_connections_cannot_exhaust_a_low_open_file_limit() {
         assert!(Instant::now() < deadline, "no legitimate call got through");
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
+    let legit_after = window.elapsed();
     assert_eq!(verdict.action, pb::Action::Block as i32);
     // No busy loop: under 1 s of CPU per 2 s of wall time while under attack.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let ticks = cpu_ticks(pid) - cpu_before;
     let wall = window.elapsed().as_secs_f64();
+    println!(
+        "fd limit 256: {} idle connections held by the attacker, legitimate verdict after {:.1} s, \
+         server CPU {:.2} s in {wall:.1} s",
+        idle.len(),
+        legit_after.as_secs_f64(),
+        ticks as f64 / 100.0
+    );
     assert!((ticks as f64) / 100.0 < wall / 2.0, "{ticks} ticks of CPU in {wall:.1} s");
     // The metrics endpoint answers too, and the policy watcher saw no phantom change.
     let body = http_get(&metrics_addr, "/metrics");
@@ -256,6 +264,12 @@ async fn a_stream_client_that_never_reads_holds_bounded_memory() {
         last = n;
     }
     let (rss, hwm) = memory(pid);
+    println!(
+        "2 non-reading streams (2 GiB address-space cap): {last} messages read, RSS {} MB -> {} MB, peak {} MB",
+        rss_before >> 20,
+        rss >> 20,
+        hwm >> 20
+    );
     assert!(
         hwm < rss_before + (150 << 20),
         "resident memory grew from {} MB to {} MB (peak {} MB)",
