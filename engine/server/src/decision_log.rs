@@ -402,7 +402,13 @@ impl Writer {
             buf.clear();
             let (mut seq, mut prev) = (self.seq, self.prev.clone());
             let mut acks = Vec::with_capacity(batch.len());
+            let mut flushes = Vec::new();
             for Job { mut entry, ack } in batch {
+                if entry.is_null() {
+                    // A flush marker: answered once everything queued before it is done.
+                    flushes.extend(ack);
+                    continue;
+                }
                 // A required request that already gave up was answered UNAVAILABLE: its
                 // decision was never delivered, so it is not recorded either.
                 if ack.as_ref().is_some_and(tokio::sync::oneshot::Sender::is_closed) {
@@ -421,6 +427,9 @@ impl Writer {
                 acks.push(ack);
             }
             if acks.is_empty() {
+                for f in flushes {
+                    let _ = f.send(true);
+                }
                 continue;
             }
             let n = acks.len() as u64;
@@ -454,6 +463,9 @@ impl Writer {
                         let _ = a.send(false);
                     }
                 }
+            }
+            for f in flushes {
+                let _ = f.send(true);
             }
         }
     }
@@ -566,6 +578,18 @@ impl DecisionLog {
                         Ok(Pending(None))
                     }
                 }
+            }
+        }
+    }
+
+    /// Waits (at most `limit`) until every decision queued before the call is written or
+    /// has failed; used at shutdown so best-effort decisions still queued are not lost.
+    pub async fn flush(&self, limit: Duration) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if self.tx.try_send(Job { entry: Value::Null, ack: Some(tx) }).is_ok() {
+            self.stats.queued.inc();
+            if tokio::time::timeout(limit, rx).await.is_err() {
+                tracing::error!("decision log: queued decisions not written at shutdown (writer stuck)");
             }
         }
     }
