@@ -236,6 +236,13 @@ pub fn read_anchor(path: &Path, key: &[u8]) -> Result<Option<Checkpoint>, String
 /// Opens a regular file for appending (created if missing); FIFOs, devices and other
 /// non-regular paths are refused without blocking.
 fn open_regular(path: &Path, append: bool) -> std::io::Result<std::fs::File> {
+    // Checked before opening too: opening a FIFO for writing without a reader fails with
+    // a confusing "no such device or address".
+    if let Ok(m) = std::fs::metadata(path)
+        && !m.file_type().is_file()
+    {
+        return Err(std::io::Error::other("not a regular file"));
+    }
     let mut o = std::fs::OpenOptions::new();
     o.read(true).create(true).custom_flags(libc::O_NONBLOCK);
     if append {
@@ -245,7 +252,7 @@ fn open_regular(path: &Path, append: bool) -> std::io::Result<std::fs::File> {
     }
     let f = o.open(path)?;
     if !f.metadata()?.file_type().is_file() {
-        return Err(std::io::Error::other(format!("{} is not a regular file", path.display())));
+        return Err(std::io::Error::other("not a regular file"));
     }
     Ok(f)
 }
