@@ -756,3 +756,58 @@ async fn hash_keys_are_explicit_and_scan_errors_never_echo_values() {
     assert!(text.contains("unknown value at `channel`"), "{text}");
     assert!(text.contains("wrong type at `text`"), "{text}");
 }
+
+/// A C shim preloaded into the server: `getrandom(2)` fails (EIO) for callers that need
+/// secure bytes; std's hash-map seeds (`GRND_INSECURE`) still get them.
+const FAILING_RNG: &str = r#"
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+ssize_t getrandom(void *buf, size_t len, unsigned int flags) {
+    if (flags & 0x0004) return syscall(SYS_getrandom, buf, len, flags);
+    errno = EIO;
+    return -1;
+}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_os_rng_is_a_start_up_error_not_a_zero_key() {
+    let dir = temp_dir("h9-rng");
+    std::fs::write(dir.join("shim.c"), FAILING_RNG).expect("write");
+    let shim = dir.join("shim.so");
+    let built = Command::new("cc")
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(&shim)
+        .arg(dir.join("shim.c"))
+        .status()
+        .is_ok_and(|s| s.success());
+    if !built {
+        eprintln!("SKIPPED: no C compiler to build the failing-RNG shim; the RNG case is not tested");
+        return;
+    }
+    let out = bin()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("LD_PRELOAD", &shim)
+        .env_remove("LINEWALL_HASH_KEY")
+        .output()
+        .expect("serve");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "serve must refuse to start without randomness: {err}");
+    assert!(err.contains("random number generator failed"), "{err}");
+    // With a configured key nothing needs the RNG: the server serves and judges.
+    let key = key_file(&dir);
+    let port = free_port();
+    let child = bin()
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--hash-key-file"])
+        .arg(&key)
+        .env("LD_PRELOAD", &shim)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let server = Server { child, addr: format!("http://127.0.0.1:{port}") };
+    let ch = connect(&server.addr).await;
+    assert_ne!(action(&ch, CARD, pb::Direction::Outbound).await.action, allow());
+}
