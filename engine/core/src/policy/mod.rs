@@ -118,13 +118,14 @@ fn parse(source: &PolicySource, errors: &mut Vec<Diagnostic>) -> Vec<Located<Pol
     }
 }
 
-/// Whether `text` declares itself a Linewall policy: some line starts with
-/// `apiVersion:` naming `linewall/`. Errors in other files are reported without content.
+/// Whether `text` declares itself a Linewall policy: an `apiVersion` key (block or flow
+/// style, quoted or not) naming `linewall/`. Errors in other files are reported without
+/// any of their content.
 fn looks_like_policy(text: &str) -> bool {
-    text.lines().any(|l| {
-        l.strip_prefix("apiVersion:")
-            .map(|v| v.trim().trim_matches(['"', '\'']).starts_with("linewall/"))
-            .unwrap_or(false)
+    text.match_indices("apiVersion").any(|(i, k)| {
+        let rest = text[i + k.len()..].trim_start_matches(['"', '\'', ' ', '\t']);
+        rest.strip_prefix(':')
+            .is_some_and(|v| v.trim_start_matches([' ', '\t', '"', '\'']).starts_with("linewall/"))
     })
 }
 
@@ -275,4 +276,18 @@ impl PolicySet {
 pub fn json_schema() -> serde_json::Value {
     let schema = schemars::schema_for!(PolicyDoc);
     serde_json::to_value(schema).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_policy;
+
+    #[test]
+    fn policy_files_are_recognised_in_any_yaml_style() {
+        assert!(looks_like_policy("# c\napiVersion: linewall/v1\nkind: Policy\n"));
+        assert!(looks_like_policy("---\n\"apiVersion\": 'linewall/v1'\r\n"));
+        assert!(looks_like_policy("{apiVersion: linewall/v1, kind: Policy}"));
+        assert!(!looks_like_policy("admin_token = \"secret\"\n"));
+        assert!(!looks_like_policy("apiVersion: apps/v1\nkind: Deployment\n"));
+    }
 }
