@@ -84,6 +84,8 @@ pub const BUILTIN_PACKS: &[(&str, &str)] = &[
     ("policies/secrets.yaml", include_str!("../../../../policies/secrets.yaml")),
     ("policies/conduct.yaml", include_str!("../../../../policies/conduct.yaml")),
     ("policies/whatsapp.yaml", include_str!("../../../../policies/whatsapp.yaml")),
+    ("policies/securities.yaml", include_str!("../../../../policies/securities.yaml")),
+    ("policies/fraud.yaml", include_str!("../../../../policies/fraud.yaml")),
 ];
 
 fn parse(source: &PolicySource, errors: &mut Vec<Diagnostic>) -> Vec<Located<PolicyDoc>> {
