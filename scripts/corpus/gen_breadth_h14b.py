@@ -258,7 +258,7 @@ SPECS = {
     "crypto_xrp": (P(["send XRP to {v}", "{v} tag 12345", "ripple wallet {v}"], gen_xrp), lambda: ("send XRP to {v}", b58_flip(gen_xrp()))),
     "crypto_sol": (P(["my solana wallet: {v}", "send SOL to {v}", "Phantom address {v}"], gen_sol), lambda: R.choice([("{v}", gen_sol()), ("solana tx {v}", base58.b58encode(R.randbytes(64)).decode())])),
     "crypto_trx": (P(["USDT TRC20: {v}", "send to {v}", "tron {v}"], gen_trx), lambda: ("USDT TRC20: {v}", b58_flip(gen_trx()))),
-    "crypto_seed_phrase": (P(["my seed phrase: {v}", "recovery words: {v}", "{v}", "wallet backup - {v}"], gen_seed), lambda: ("my seed phrase: {v}", bad_seed())),
+    "crypto_seed_phrase": (P(["my seed phrase: {v}", "recovery words: {v}", "seed words {v}", "wallet backup - {v}"], gen_seed), lambda: ("my seed phrase: {v}", bad_seed())),
     "crypto_private_key_wif": (P(["private key {v}", "WIF: {v}", "{v}"], gen_wif), lambda: ("private key {v}", b58_flip(gen_wif()))),
     "mac_address": (P(["MAC {v}", "device {v} joined", "hardware address: {v}"], lambda: ":".join(f"{(R.randrange(256) & 0xFC) if i == 0 else R.randrange(256):02x}" for i in range(6)) if R.random() < 0.7 else "-".join(f"{(R.randrange(256) & 0xFC) if i == 0 else R.randrange(256):02X}" for i in range(6))),
                     lambda: R.choice([("broadcast {v}", "ff:ff:ff:ff:ff:ff"), ("multicast {v}", "01:00:5e:00:00:fb"), ("at {v} today", "10:30:00")])),

@@ -90,7 +90,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         region: "global",
         validator: "mcc",
         joinable: false,
-        gate: Gate::Keywords,
+        gate: Gate::AnyLiteral(&["imsi", "sim", "subscriber", "subscriber identity", "mcc", "mnc"]),
         keywords: &["imsi", "sim", "subscriber", "subscriber identity", "mcc", "mnc"],
         keyword_window: 40,
         requires_keywords: true,

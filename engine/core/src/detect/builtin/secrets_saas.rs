@@ -38,10 +38,11 @@ pub const DETECTORS: &[BuiltinDetector] = &[
                         && v.bytes().any(|b| b.is_ascii_digit()))
                     .then_some(Confidence::High)
                 })),
-                // An auth token counts next to an account SID (TruffleHog's pairing).
-                Box::new(TokenMatcher::new(r"(?-u:\b)[0-9a-f]{32}(?-u:\b)", |t, s, e| {
-                    (before_sid(t, s) && entropy(&t[s..e]) >= 3.0).then_some(Confidence::High)
-                })),
+                // An auth token counts right after an account SID (TruffleHog's pairing).
+                Box::new(TokenMatcher::new(
+                    r"(?-u:\b)AC[0-9a-f]{32}(?-u:\b)[^\n]{0,100}?(?-u:\b)([0-9a-f]{32})(?-u:\b)",
+                    |t, s, e| (entropy(&t[s..e]) >= 3.0).then_some(Confidence::High),
+                )),
             ]))
         },
     },
@@ -260,7 +261,14 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         region: "global",
         validator: "",
         joinable: false,
-        gate: Gate::Keywords,
+        gate: Gate::AnyLiteral(&[
+            "datadog",
+            "dd_api_key",
+            "dd_app_key",
+            "dd-api-key",
+            "dd-application-key",
+            "datadog_api_key",
+        ]),
         keywords: &[
             "datadog",
             "dd_api_key",
@@ -429,7 +437,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         region: "global",
         validator: "base64_user_id",
         joinable: false,
-        gate: Gate::Keywords,
+        gate: Gate::AnyLiteral(&["discord", "bot", "token", "discord_token"]),
         keywords: &["discord", "bot", "token", "discord_token"],
         keyword_window: 60,
         requires_keywords: false,
@@ -556,17 +564,6 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         },
     },
 ];
-
-/// True when an `AC` + 32 hex account SID appears before `s` (within 120 bytes).
-fn before_sid(text: &str, s: usize) -> bool {
-    let lo = super::digits::floor_boundary(text, s.saturating_sub(120));
-    let hay = &text.as_bytes()[lo..s];
-    hay.windows(34).any(|w| {
-        w[0] == b'A'
-            && w[1] == b'C'
-            && w[2..].iter().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-    })
-}
 
 /// A Discord token's first segment is the bot's numeric user id in base64.
 fn check_discord(text: &str, s: usize, e: usize) -> Option<Confidence> {
