@@ -8,6 +8,7 @@
 
 pub mod builtin;
 pub mod context;
+pub mod idcheck;
 pub mod validators;
 
 use schemars::JsonSchema;

@@ -4,9 +4,18 @@ pub mod contact;
 pub mod crypto;
 pub mod digits;
 pub mod finance;
+pub mod health;
+pub mod ids;
+pub mod messaging;
 pub mod national;
+pub mod national_americas;
+pub mod national_apac;
+pub mod national_eu;
+pub mod national_mea;
 pub mod personal;
+pub mod personal_ids;
 pub mod secrets;
+pub mod tax;
 
 use std::sync::LazyLock;
 
@@ -23,6 +32,14 @@ pub fn all() -> impl Iterator<Item = &'static BuiltinDetector> {
         .chain(secrets::DETECTORS)
         .chain(crypto::DETECTORS)
         .chain(personal::DETECTORS)
+        .chain(national_eu::DETECTORS)
+        .chain(national_apac::DETECTORS)
+        .chain(national_americas::DETECTORS)
+        .chain(national_mea::DETECTORS)
+        .chain(tax::DETECTORS)
+        .chain(health::DETECTORS)
+        .chain(personal_ids::DETECTORS)
+        .chain(messaging::DETECTORS)
 }
 
 /// The built-in detector with this id.

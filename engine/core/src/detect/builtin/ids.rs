@@ -1,0 +1,158 @@
+//! Shared matchers of the identifier detectors of §1a–1e, 1g, 1j: a fixed-length digit
+//! number in known groupings, and a regex shape, each confirmed by a check function.
+
+use regex::Regex;
+
+use super::digits::{self, Run};
+use crate::detect::{Candidate, Confidence, Detector};
+
+/// Bytes before or after a candidate searched for a label by [`labelled_near`] (room for
+/// a Thai or CJK label of 20 characters at 3 bytes each).
+const LABEL_WINDOW: usize = 64;
+
+/// Whether one of `words` (lower-case) occurs within [`LABEL_WINDOW`] bytes of `[start, end)`.
+pub fn labelled_near(text: &str, start: usize, end: usize, words: &[&str]) -> bool {
+    let lo = digits::floor_boundary(text, start.saturating_sub(LABEL_WINDOW));
+    let hi = digits::ceil_boundary(text, end + LABEL_WINDOW);
+    digits::context_has(text, lo, hi, words)
+}
+
+/// The separator bytes between digit `i - 1` and digit `i` of a run.
+fn sep<'t>(text: &'t str, run: &Run, i: usize) -> &'t [u8] {
+    &text.as_bytes()[run.pos[i - 1] as usize + 1..run.pos[i] as usize]
+}
+
+/// A number of one of `lens` digits, written unbroken, one digit per group, or in one of
+/// `shapes`; `bare_words`, when not empty, must label an unbroken or odd-shaped number.
+pub struct DigitId {
+    /// Accepted digit counts.
+    pub lens: &'static [usize],
+    /// Groupings that are the identifier's own written form.
+    pub shapes: &'static [&'static [usize]],
+    /// Validator over the digits.
+    pub check: fn(&str) -> bool,
+    /// Labels required for a number not written in one of `shapes` (empty: none required).
+    pub bare_words: &'static [&'static str],
+    /// Whether a number in some other grouping is accepted at all.
+    pub any_shape: bool,
+}
+
+impl DigitId {
+    fn consider(&self, text: &str, run: &Run, a: usize, b: usize, out: &mut Vec<Candidate>) {
+        let g = run.groups(a, b);
+        let own = self.shapes.contains(&g.as_slice());
+        let unbroken = g.len() == 1;
+        let spaced_out = g.iter().all(|&x| x == 1);
+        if !(own || unbroken || spaced_out || self.any_shape) {
+            return;
+        }
+        let (s, e) = run.span(a, b);
+        if !own && !self.bare_words.is_empty() && !labelled_near(text, s, e, self.bare_words) {
+            return;
+        }
+        if (self.check)(run.digit_str(a, b)) {
+            out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
+        }
+    }
+}
+
+impl Detector for DigitId {
+    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
+        digits::with_runs(text, |runs| {
+            for run in runs {
+                if run.plus || run.len > digits::MAX_DIGITS {
+                    continue;
+                }
+                if self.lens.contains(&run.len) {
+                    if !run.attached {
+                        self.consider(text, run, 0, run.len, out);
+                    }
+                    continue;
+                }
+                // A number followed or preceded by another one across a space
+                // (`BSN 123456782 12-03-2024`): a window that starts and ends at a group
+                // boundary and whose outer separators differ from its inner ones, so
+                // that a sub-span of a uniformly separated longer group is never taken.
+                for &len in self.lens {
+                    if run.len <= len {
+                        continue;
+                    }
+                    for a in 0..=run.len - len {
+                        let b = a + len;
+                        if !run.boundary(a) || !run.boundary(b) {
+                            continue;
+                        }
+                        if run.attached && (a == 0 || b == run.len) {
+                            continue;
+                        }
+                        let outer: Vec<&[u8]> = [a, b]
+                            .iter()
+                            .filter(|&&i| i > 0 && i < run.len)
+                            .map(|&i| sep(text, run, i))
+                            .collect();
+                        let inner_same = (a + 1..b)
+                            .filter(|&i| run.boundary(i))
+                            .any(|i| outer.contains(&sep(text, run, i)));
+                        if !inner_same {
+                            self.consider(text, run, a, b, out);
+                        }
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// Matches of a regex that pass `check`; when `shaped` says a match is not in the
+/// identifier's own written form, one of `bare_words` must label it.
+pub struct RegexId {
+    re: Regex,
+    check: fn(&str) -> bool,
+    shaped: fn(&str) -> bool,
+    bare_words: &'static [&'static str],
+}
+
+impl RegexId {
+    /// A detector over `pattern` validated by `check`.
+    pub fn new(pattern: &str, check: fn(&str) -> bool) -> Self {
+        Self::labelled(pattern, check, |_| true, &[])
+    }
+
+    /// As [`RegexId::new`], with matches that fail `shaped` needing one of `bare_words` nearby.
+    pub fn labelled(
+        pattern: &str,
+        check: fn(&str) -> bool,
+        shaped: fn(&str) -> bool,
+        bare_words: &'static [&'static str],
+    ) -> Self {
+        Self { re: Regex::new(pattern).expect("static regex"), check, shaped, bare_words }
+    }
+}
+
+/// Whether a match continues a longer code: a `-`, `.` or `/` joins it to a letter or
+/// digit right before or after (`14.981.1966-4` holds no RUT `14.981.196-6`).
+pub fn continues_code(text: &str, start: usize, end: usize) -> bool {
+    let b = text.as_bytes();
+    let joiner = |c: u8| matches!(c, b'-' | b'.' | b'/');
+    let after = end + 1 < b.len() && joiner(b[end]) && b[end + 1].is_ascii_alphanumeric();
+    let before = start >= 2 && joiner(b[start - 1]) && b[start - 2].is_ascii_alphanumeric();
+    after || before
+}
+
+impl Detector for RegexId {
+    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
+        for m in self.re.find_iter(text) {
+            if continues_code(text, m.start(), m.end()) {
+                continue;
+            }
+            let v = m.as_str();
+            if !(self.check)(v) {
+                continue;
+            }
+            if !(self.shaped)(v) && !labelled_near(text, m.start(), m.end(), self.bare_words) {
+                continue;
+            }
+            out.push(Candidate { start: m.start(), end: m.end(), confidence: Confidence::Medium });
+        }
+    }
+}
