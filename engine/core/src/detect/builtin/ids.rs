@@ -17,6 +17,48 @@ pub fn labelled_near(text: &str, start: usize, end: usize, words: &[&str]) -> bo
     digits::context_has(text, lo, hi, words)
 }
 
+/// Words that label a number as something else (a card, an account, a phone number, an
+/// order): right before a bare number they rule an identifier out.
+const OTHER_LABELS: &[&str] = &[
+    "card",
+    "acct",
+    "account",
+    "order",
+    "invoice",
+    "phone",
+    "tel",
+    "mobile",
+    "call",
+    "fax",
+    "tracking",
+    "routing",
+    "iban",
+    "amount",
+    "total",
+    "ticket",
+    "visa",
+    "mastercard",
+    "amex",
+    "whatsapp",
+];
+/// Words before `card` that make it an identity card after all.
+const ID_CARD: &[&str] =
+    &["id", "identity", "identification", "insurance", "medicare", "health", "kad", "ic"];
+
+/// Whether the word right before byte `start` labels the number as something else.
+pub fn other_label_before(text: &str, start: usize) -> bool {
+    let lo = digits::floor_boundary(text, start.saturating_sub(24));
+    let before = text[lo..start].to_ascii_lowercase();
+    let mut words = before.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| !w.is_empty()).rev();
+    let Some(last) = words.next() else { return false };
+    // Only the label right before the number counts: `card 4106 ...` but not `card: see BSN 1...`.
+    let tail = before.trim_end_matches(|c: char| !c.is_ascii_alphabetic());
+    if before.len() - tail.len() > 4 {
+        return false;
+    }
+    OTHER_LABELS.contains(&last) && !(last == "card" && words.next().is_some_and(|w| ID_CARD.contains(&w)))
+}
+
 /// The separator bytes between digit `i - 1` and digit `i` of a run.
 fn sep<'t>(text: &'t str, run: &Run, i: usize) -> &'t [u8] {
     &text.as_bytes()[run.pos[i - 1] as usize + 1..run.pos[i] as usize]
@@ -47,6 +89,9 @@ impl DigitId {
             return;
         }
         let (s, e) = run.span(a, b);
+        if other_label_before(text, s) {
+            return;
+        }
         if !own && !self.bare_words.is_empty() && !labelled_near(text, s, e, self.bare_words) {
             return;
         }

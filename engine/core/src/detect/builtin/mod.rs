@@ -58,6 +58,10 @@ pub struct Built {
 static BUILT: LazyLock<Vec<Built>> =
     LazyLock::new(|| all().map(|spec| Built { spec, matcher: (spec.build)() }).collect());
 
+/// Each built-in detector's keyword matcher, in [`built`] order, for [`detect`].
+static KEYWORDS: LazyLock<Vec<KeywordMatcher>> =
+    LazyLock::new(|| all().map(|spec| KeywordMatcher::new(spec.keywords)).collect());
+
 /// Every built-in detector with its matcher, built once per process.
 pub fn built() -> &'static [Built] {
     &BUILT
@@ -89,11 +93,12 @@ impl BuiltinDetector {
 /// gate, context words, offsets mapped back). Convenient for tests and tools; the engine
 /// shares the keyword scan across detectors instead of building a matcher per call.
 pub fn detect(id: &str, text: &str) -> Option<Vec<TextMatch>> {
-    let built = built().iter().find(|b| b.spec.id == id)?;
+    let i = built().iter().position(|b| b.spec.id == id)?;
+    let built = &built()[i];
     let spec = built.spec;
     let norm = Normalized::new(text);
     let t = norm.text();
-    let keywords = KeywordMatcher::new(spec.keywords);
+    let keywords = &KEYWORDS[i];
     let mut hits = Vec::new();
     keywords.for_each(t, |_, s, e| hits.push((s, e)));
     hits.sort_unstable();
