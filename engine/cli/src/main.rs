@@ -1,5 +1,6 @@
 //! The `linewall` command: judge messages, run and lint policies, serve gRPC.
 
+mod cmd_audit;
 mod cmd_check;
 mod cmd_lint;
 mod cmd_plugin;
@@ -42,7 +43,7 @@ enum Command {
     /// Print the JSON Schema of the policy format.
     Schema,
     /// Serve the gRPC API (built-in packs unless --policies is given).
-    Serve(linewall_server::ServeArgs),
+    Serve(Box<linewall_server::ServeArgs>),
     /// Audit tools.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -53,11 +54,9 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Verify a decision log's hash chain; report every edited, deleted or reordered line.
-    Verify {
-        /// The decision log file.
-        file: PathBuf,
-    },
+    /// Verify decision logs' keyed hash chain and anchor; report every edited, deleted,
+    /// reordered or re-chained line and a log cut short.
+    Verify(cmd_audit::VerifyArgs),
 }
 
 fn main() -> ExitCode {
@@ -67,7 +66,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => cmd_scan::run(&args),
         Command::Test { dir, quiet } => cmd_test::run(dir.as_deref(), quiet),
         Command::Lint { dir } => cmd_lint::run(dir.as_deref()),
-        Command::Serve(args) => match linewall_server::run(args, load::options()) {
+        Command::Serve(args) => match linewall_server::run(*args, load::options()) {
             Ok(()) => 0,
             Err(e) => {
                 eprintln!("error: {e:#}");
@@ -75,25 +74,7 @@ fn main() -> ExitCode {
             }
         },
         Command::Plugin(cmd) => cmd_plugin::run(cmd),
-        Command::Audit(AuditCommand::Verify { file }) => {
-            match linewall_server::decision_log::audit_verify(&file) {
-                Ok(report) if report.problems.is_empty() => {
-                    println!("ok: {} decisions, hash chain intact", report.lines);
-                    0
-                }
-                Ok(report) => {
-                    for p in &report.problems {
-                        println!("{}: {p}", file.display());
-                    }
-                    println!("FAILED: {} problem(s) in {} lines", report.problems.len(), report.lines);
-                    1
-                }
-                Err(e) => {
-                    eprintln!("error: cannot read `{}`: {e}", file.display());
-                    2
-                }
-            }
-        }
+        Command::Audit(AuditCommand::Verify(args)) => cmd_audit::verify(&args),
         Command::Schema => {
             let schema = linewall_engine::policy::json_schema();
             match serde_json::to_string_pretty(&schema) {
