@@ -155,6 +155,9 @@ pub struct RegexId {
     check: fn(&str) -> bool,
     shaped: fn(&str) -> bool,
     bare_words: &'static [&'static str],
+    /// A digit run every match contains; the regex runs only on texts that have one
+    /// (the runs are tokenized once per text and shared by every digit detector).
+    need: Option<fn(&Run) -> bool>,
 }
 
 impl RegexId {
@@ -170,7 +173,13 @@ impl RegexId {
         shaped: fn(&str) -> bool,
         bare_words: &'static [&'static str],
     ) -> Self {
-        Self { re: Regex::new(pattern).expect("static regex"), check, shaped, bare_words }
+        Self { re: Regex::new(pattern).expect("static regex"), check, shaped, bare_words, need: None }
+    }
+
+    /// Runs the regex only on texts with a digit run that satisfies `need`.
+    pub fn needing(mut self, need: fn(&Run) -> bool) -> Self {
+        self.need = Some(need);
+        self
     }
 }
 
@@ -186,6 +195,11 @@ pub fn continues_code(text: &str, start: usize, end: usize) -> bool {
 
 impl Detector for RegexId {
     fn find(&self, text: &str, out: &mut Vec<Candidate>) {
+        if let Some(need) = self.need
+            && !digits::with_runs(text, |runs| runs.iter().any(need))
+        {
+            return;
+        }
         for m in self.re.find_iter(text) {
             if continues_code(text, m.start(), m.end()) {
                 continue;

@@ -68,10 +68,13 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         ],
         negative_examples: &["CURP BOXW310820HNERXN08", "HEGG561327MVZRRL04", "CURP HEGG560427MXXRRL04"],
         build: || {
-            Box::new(RegexId::new(
-                r"(?-u:\b)[A-Z][AEIOUX][A-Z]{2}\d{6}[HM][A-Z]{2}[B-DF-HJ-NP-TV-Z]{3}[0-9A-Z]\d(?-u:\b)",
-                idcheck::mx_curp,
-            ))
+            Box::new(
+                RegexId::new(
+                    r"(?-u:\b)[A-Z][AEIOUX][A-Z]{2}\d{6}[HM][A-Z]{2}[B-DF-HJ-NP-TV-Z]{3}[0-9A-Z]\d(?-u:\b)",
+                    idcheck::mx_curp,
+                )
+                .needing(|r| r.len == 6 && r.attached),
+            )
         },
     },
     BuiltinDetector {
@@ -88,12 +91,15 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         examples: &["RUT 12.345.678-5", "mi RUN es 76086428-5", "cédula de identidad 9.876.543-3"],
         negative_examples: &["RUT 12.345.678-4", "order 76086428-5", "12.345.678-K"],
         build: || {
-            Box::new(RegexId::labelled(
-                r"(?i)(?-u:\b)\d{1,2}(?:\.\d{3}\.\d{3}|\d{6})[-‐]?[0-9K](?-u:\b)",
-                idcheck::cl_rut,
-                |v| v.contains('.'),
-                CL_WORDS,
-            ))
+            Box::new(
+                RegexId::labelled(
+                    r"(?i)(?-u:\b)\d{1,2}(?:\.\d{3}\.\d{3}|\d{6})[-‐]?[0-9K](?-u:\b)",
+                    idcheck::cl_rut,
+                    |v| v.contains('.'),
+                    CL_WORDS,
+                )
+                .needing(|r| (7..=9).contains(&r.len)),
+            )
         },
     },
 ];

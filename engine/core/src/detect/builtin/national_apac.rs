@@ -104,7 +104,12 @@ pub const DETECTORS: &[BuiltinDetector] = &[
             "order 360426199101010072",
             "id 110105194913310029",
         ],
-        build: || Box::new(RegexId::new(r"(?-u:\b)\d{17}[\dXx](?-u:\b)", idcheck::cn_resident_id)),
+        build: || {
+            Box::new(
+                RegexId::new(r"(?-u:\b)\d{17}[\dXx](?-u:\b)", idcheck::cn_resident_id)
+                    .needing(|r| matches!(r.len, 17 | 18)),
+            )
+        },
     },
     BuiltinDetector {
         id: "hk_hkid",
@@ -120,12 +125,15 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         examples: &["HKID A123456(3)", "身份證號碼 CA182361(1)", "my hkid is G123456A"],
         negative_examples: &["HKID A123456(4)", "ref G123456A", "code CA182361(2)"],
         build: || {
-            Box::new(RegexId::labelled(
-                r"(?-u:\b)[A-Z]{1,2}\d{6} ?(?:\([0-9A]\)|[0-9A](?-u:\b))",
-                idcheck::hk_hkid,
-                |v| v.ends_with(')'),
-                HK_WORDS,
-            ))
+            Box::new(
+                RegexId::labelled(
+                    r"(?-u:\b)[A-Z]{1,2}\d{6} ?(?:\([0-9A]\)|[0-9A](?-u:\b))",
+                    idcheck::hk_hkid,
+                    |v| v.ends_with(')'),
+                    HK_WORDS,
+                )
+                .needing(|r| matches!(r.len, 6 | 7)),
+            )
         },
     },
     BuiltinDetector {
@@ -141,7 +149,12 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         confidence_with_keywords: Confidence::High,
         examples: &["身分證字號 A123456789", "national ID F222222222", "B147369524 是我的身分證"],
         negative_examples: &["身分證字號 A123456788", "A323456789", "AB123456789"],
-        build: || Box::new(RegexId::new(r"(?-u:\b)[A-Z][12]\d{8}(?-u:\b)", idcheck::tw_national_id)),
+        build: || {
+            Box::new(
+                RegexId::new(r"(?-u:\b)[A-Z][12]\d{8}(?-u:\b)", idcheck::tw_national_id)
+                    .needing(|r| r.len == 9),
+            )
+        },
     },
     BuiltinDetector {
         id: "jp_my_number",

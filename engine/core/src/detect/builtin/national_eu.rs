@@ -105,7 +105,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
             "NIR 26902993417328",
             "ref 585057800608491",
         ],
-        build: || Box::new(RegexId::new(FR_NIR_RE, idcheck::fr_nir)),
+        build: || Box::new(RegexId::new(FR_NIR_RE, idcheck::fr_nir).needing(|r| r.len >= 5)),
     },
     BuiltinDetector {
         id: "de_personalausweis",
@@ -145,7 +145,10 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         examples: &["DNI 12345678Z", "mi NIE es X1234567L", "documento nacional de identidad: 12345678-Z"],
         negative_examples: &["DNI 12345678A", "NIE X1234567A", "ref 1234567Z"],
         build: || {
-            Box::new(RegexId::new(r"(?-u:\b)(?:\d{8}|[XYZ]-?\d{7})[ -]?[A-Z](?-u:\b)", idcheck::es_dni_nie))
+            Box::new(
+                RegexId::new(r"(?-u:\b)(?:\d{8}|[XYZ]-?\d{7})[ -]?[A-Z](?-u:\b)", idcheck::es_dni_nie)
+                    .needing(|r| matches!(r.len, 7 | 8)),
+            )
         },
     },
     BuiltinDetector {
@@ -169,7 +172,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
             Box::new(RegexId::new(
                 r"(?i)(?-u:\b)[A-Z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z](?-u:\b)",
                 idcheck::it_codice_fiscale,
-            ))
+            ).needing(|r| r.attached && r.len <= 3))
         },
     },
     BuiltinDetector {
@@ -308,7 +311,12 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         confidence_with_keywords: Confidence::High,
         examples: &["PPS number 1234567T", "my PPSN is 1234567FA", "uimhir PSP 6433435F"],
         negative_examples: &["PPS number 1234567A", "PPSN 1234567FB", "ref 123456T"],
-        build: || Box::new(RegexId::new(r"(?-u:\b)\d{7} ?[A-W][ABHWTX]?(?-u:\b)", idcheck::ie_ppsn)),
+        build: || {
+            Box::new(
+                RegexId::new(r"(?-u:\b)\d{7} ?[A-W][ABHWTX]?(?-u:\b)", idcheck::ie_ppsn)
+                    .needing(|r| r.len == 7),
+            )
+        },
     },
     BuiltinDetector {
         id: "ch_ahv",

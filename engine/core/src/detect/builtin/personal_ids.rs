@@ -103,10 +103,10 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         ],
         negative_examples: &["licence 99999657054SM9IJ", "MORGA657054SM9I", "MORGA6A7054SM9IJ"],
         build: || {
-            Box::new(RegexId::new(
-                r"(?-u:\b)[A-Z9]{5}\d[0156]\d[0-3]\d\d[A-Z9]{2}\d[A-Z0-9]{2}(?-u:\b)",
-                uk_dl_ok,
-            ))
+            Box::new(
+                RegexId::new(r"(?-u:\b)[A-Z9]{5}\d[0156]\d[0-3]\d\d[A-Z9]{2}\d[A-Z0-9]{2}(?-u:\b)", uk_dl_ok)
+                    .needing(|r| r.len >= 6 && r.attached),
+            )
         },
     },
 ];
@@ -138,6 +138,10 @@ impl Vin {
 
 impl Detector for Vin {
     fn find(&self, text: &str, out: &mut Vec<Candidate>) {
+        // The serial at the end is a run of at least four digits glued to a letter.
+        if !super::digits::with_runs(text, |runs| runs.iter().any(|r| r.attached && r.len >= 4)) {
+            return;
+        }
         for m in self.re.find_iter(text) {
             let v = m.as_str();
             let digits = v.bytes().filter(u8::is_ascii_digit).count();

@@ -168,10 +168,10 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         examples: &["GSTIN 27AAPFU0939F1ZV", "our GST number is 29AAGCB7383J1Z4", "bill to 27AAPFU0939F1ZV"],
         negative_examples: &["GSTIN 27AAPFU0939F1ZW", "GSTIN 47AAPFU0939F1ZV", "27AAPFU0939F1XV"],
         build: || {
-            Box::new(RegexId::new(
-                r"(?-u:\b)\d{2}[A-Z]{5}\d{4}[A-Z][1-9A-Z]Z[0-9A-Z](?-u:\b)",
-                idcheck::in_gstin,
-            ))
+            Box::new(
+                RegexId::new(r"(?-u:\b)\d{2}[A-Z]{5}\d{4}[A-Z][1-9A-Z]Z[0-9A-Z](?-u:\b)", idcheck::in_gstin)
+                    .needing(|r| r.len == 4 && r.attached),
+            )
         },
     },
     BuiltinDetector {
@@ -218,6 +218,10 @@ impl EuVat {
 
 impl Detector for EuVat {
     fn find(&self, text: &str, out: &mut Vec<Candidate>) {
+        // Every VAT body holds a run of 7 to 14 digits.
+        if !super::digits::with_runs(text, |runs| runs.iter().any(|r| (7..=14).contains(&r.len))) {
+            return;
+        }
         for m in self.re.find_iter(text) {
             let v = m.as_str();
             if !idcheck::eu_vat(v) {
