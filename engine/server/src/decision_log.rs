@@ -236,6 +236,13 @@ pub fn read_anchor(path: &Path, key: &[u8]) -> Result<Option<Checkpoint>, String
 /// Opens a regular file for appending (created if missing); FIFOs, devices and other
 /// non-regular paths are refused without blocking.
 fn open_regular(path: &Path, append: bool) -> std::io::Result<std::fs::File> {
+    // Checked before opening too: opening a FIFO for writing without a reader fails with
+    // a confusing "no such device or address".
+    if let Ok(m) = std::fs::metadata(path)
+        && !m.file_type().is_file()
+    {
+        return Err(std::io::Error::other("not a regular file"));
+    }
     let mut o = std::fs::OpenOptions::new();
     o.read(true).create(true).custom_flags(libc::O_NONBLOCK);
     if append {
@@ -245,7 +252,7 @@ fn open_regular(path: &Path, append: bool) -> std::io::Result<std::fs::File> {
     }
     let f = o.open(path)?;
     if !f.metadata()?.file_type().is_file() {
-        return Err(std::io::Error::other(format!("{} is not a regular file", path.display())));
+        return Err(std::io::Error::other("not a regular file"));
     }
     Ok(f)
 }
@@ -402,7 +409,13 @@ impl Writer {
             buf.clear();
             let (mut seq, mut prev) = (self.seq, self.prev.clone());
             let mut acks = Vec::with_capacity(batch.len());
+            let mut flushes = Vec::new();
             for Job { mut entry, ack } in batch {
+                if entry.is_null() {
+                    // A flush marker: answered once everything queued before it is done.
+                    flushes.extend(ack);
+                    continue;
+                }
                 // A required request that already gave up was answered UNAVAILABLE: its
                 // decision was never delivered, so it is not recorded either.
                 if ack.as_ref().is_some_and(tokio::sync::oneshot::Sender::is_closed) {
@@ -421,6 +434,9 @@ impl Writer {
                 acks.push(ack);
             }
             if acks.is_empty() {
+                for f in flushes {
+                    let _ = f.send(true);
+                }
                 continue;
             }
             let n = acks.len() as u64;
@@ -454,6 +470,9 @@ impl Writer {
                         let _ = a.send(false);
                     }
                 }
+            }
+            for f in flushes {
+                let _ = f.send(true);
             }
         }
     }
@@ -566,6 +585,18 @@ impl DecisionLog {
                         Ok(Pending(None))
                     }
                 }
+            }
+        }
+    }
+
+    /// Waits (at most `limit`) until every decision queued before the call is written or
+    /// has failed; used at shutdown so best-effort decisions still queued are not lost.
+    pub async fn flush(&self, limit: Duration) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if self.tx.try_send(Job { entry: Value::Null, ack: Some(tx) }).is_ok() {
+            self.stats.queued.inc();
+            if tokio::time::timeout(limit, rx).await.is_err() {
+                tracing::error!("decision log: queued decisions not written at shutdown (writer stuck)");
             }
         }
     }

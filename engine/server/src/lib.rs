@@ -440,6 +440,9 @@ pub async fn serve(args: ServeArgs, mut options: LoadOptions) -> anyhow::Result<
         .serve_with_incoming_shutdown(incoming, shutdown_signal())
         .await
         .context("serving gRPC")?;
+    if let Some(log) = &decisions {
+        log.flush(std::time::Duration::from_secs(5)).await;
+    }
     tracing::info!("linewall stopped");
     Ok(())
 }

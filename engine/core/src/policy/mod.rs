@@ -88,6 +88,8 @@ pub const BUILTIN_PACKS: &[(&str, &str)] = &[
     ("policies/secrets.yaml", include_str!("../../../../policies/secrets.yaml")),
     ("policies/conduct.yaml", include_str!("../../../../policies/conduct.yaml")),
     ("policies/whatsapp.yaml", include_str!("../../../../policies/whatsapp.yaml")),
+    ("policies/securities.yaml", include_str!("../../../../policies/securities.yaml")),
+    ("policies/fraud.yaml", include_str!("../../../../policies/fraud.yaml")),
 ];
 
 fn parse(source: &PolicySource, errors: &mut Vec<Diagnostic>) -> Vec<Located<PolicyDoc>> {
@@ -120,13 +122,14 @@ fn parse(source: &PolicySource, errors: &mut Vec<Diagnostic>) -> Vec<Located<Pol
     }
 }
 
-/// Whether `text` declares itself a Linewall policy: some line starts with
-/// `apiVersion:` naming `linewall/`. Errors in other files are reported without content.
+/// Whether `text` declares itself a Linewall policy: an `apiVersion` key (block or flow
+/// style, quoted or not) naming `linewall/`. Errors in other files are reported without
+/// any of their content.
 fn looks_like_policy(text: &str) -> bool {
-    text.lines().any(|l| {
-        l.strip_prefix("apiVersion:")
-            .map(|v| v.trim().trim_matches(['"', '\'']).starts_with("linewall/"))
-            .unwrap_or(false)
+    text.match_indices("apiVersion").any(|(i, k)| {
+        let rest = text[i + k.len()..].trim_start_matches(['"', '\'', ' ', '\t']);
+        rest.strip_prefix(':')
+            .is_some_and(|v| v.trim_start_matches([' ', '\t', '"', '\'']).starts_with("linewall/"))
     })
 }
 
@@ -276,5 +279,32 @@ impl PolicySet {
 /// The JSON Schema of a policy document, for editors (`policies/schema.json`).
 pub fn json_schema() -> serde_json::Value {
     let schema = schemars::schema_for!(PolicyDoc);
-    serde_json::to_value(schema).unwrap_or_default()
+    let mut v = serde_json::to_value(schema).unwrap_or_default();
+    // Editors complete the built-in detector ids; a policy-local id is any other valid id.
+    let builtin: Vec<serde_json::Value> =
+        crate::detect::builtin::all().map(|d| serde_json::Value::from(d.id)).collect();
+    if let Some(id) = v.pointer_mut("/$defs/DetectorRequirement/properties/id") {
+        *id = serde_json::json!({
+            "description": "Detector id: built-in (listed) or local to this policy.",
+            "anyOf": [
+                {"enum": builtin},
+                {"type": "string", "pattern": "^[a-z0-9_-]+$"}
+            ]
+        });
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_policy;
+
+    #[test]
+    fn policy_files_are_recognised_in_any_yaml_style() {
+        assert!(looks_like_policy("# c\napiVersion: linewall/v1\nkind: Policy\n"));
+        assert!(looks_like_policy("---\n\"apiVersion\": 'linewall/v1'\r\n"));
+        assert!(looks_like_policy("{apiVersion: linewall/v1, kind: Policy}"));
+        assert!(!looks_like_policy("admin_token = \"secret\"\n"));
+        assert!(!looks_like_policy("apiVersion: apps/v1\nkind: Deployment\n"));
+    }
 }

@@ -1,7 +1,10 @@
 //! The built-in detectors of docs/05-detectors.md, grouped by family. Ids are part of the contract.
 
+pub mod banking;
+pub mod card_data;
 pub mod contact;
 pub mod crypto;
+pub mod crypto_ext;
 pub mod digits;
 pub mod finance;
 pub mod health;
@@ -12,10 +15,15 @@ pub mod national_americas;
 pub mod national_apac;
 pub mod national_eu;
 pub mod national_mea;
+pub mod network;
 pub mod personal;
 pub mod personal_ids;
 pub mod secrets;
+pub mod secrets_cloud;
+pub mod secrets_saas;
+pub mod securities;
 pub mod tax;
+pub mod token;
 
 use std::sync::LazyLock;
 
@@ -40,6 +48,13 @@ pub fn all() -> impl Iterator<Item = &'static BuiltinDetector> {
         .chain(health::DETECTORS)
         .chain(personal_ids::DETECTORS)
         .chain(messaging::DETECTORS)
+        .chain(securities::DETECTORS)
+        .chain(card_data::DETECTORS)
+        .chain(banking::DETECTORS)
+        .chain(crypto_ext::DETECTORS)
+        .chain(secrets_cloud::DETECTORS)
+        .chain(secrets_saas::DETECTORS)
+        .chain(network::DETECTORS)
 }
 
 /// The built-in detector with this id.
