@@ -78,6 +78,13 @@ pub struct BuiltinDetector {
     pub id: &'static str,
     /// One line for `linewall` output and docs.
     pub description: &'static str,
+    /// Where the identifier is issued: `global` or an ISO 3166 alpha-2 code in lower case.
+    pub region: &'static str,
+    /// Name of the check that validates a candidate beyond its format (empty: none).
+    pub validator: &'static str,
+    /// Whether a value split across consecutive messages is joined and detected
+    /// (docs/10-conversations.md); only checksum-validated detectors may say yes.
+    pub joinable: bool,
     /// Cheap pre-check.
     pub gate: Gate,
     /// Context words (lower-case) that raise confidence when near a match.

@@ -44,6 +44,9 @@ const PHONE_WORDS: &[&str] = &[
 pub const DETECTORS: &[BuiltinDetector] = &[
     BuiltinDetector {
         id: "email",
+        region: "global",
+        validator: "",
+        joinable: false,
         description: "Email address",
         gate: Gate::AnyByte(b"@"),
         keywords: &["email", "e-mail", "mail", "correo", "courriel"],
@@ -60,6 +63,9 @@ pub const DETECTORS: &[BuiltinDetector] = &[
     },
     BuiltinDetector {
         id: "phone",
+        region: "global",
+        validator: "numbering_plan",
+        joinable: false,
         description: "Phone number, validated against real numbering plans",
         gate: Gate::MinDigits(7),
         keywords: &["call", "phone", "tel", "mobile", "cell", "whatsapp", "number", "contact", "sms"],
@@ -90,6 +96,9 @@ pub const DETECTORS: &[BuiltinDetector] = &[
     },
     BuiltinDetector {
         id: "ip_address",
+        region: "global",
+        validator: "",
+        joinable: false,
         description: "IPv4 or IPv6 address",
         gate: Gate::AnyByte(b".:"),
         keywords: &["ip address", "ip addr", "server", "host"],

@@ -10,6 +10,9 @@ use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Gate};
 pub const DETECTORS: &[BuiltinDetector] = &[
     BuiltinDetector {
         id: "crypto_btc",
+        region: "global",
+        validator: "base58check_bech32",
+        joinable: false,
         description: "Bitcoin address: Base58Check (P2PKH, P2SH) or Bech32/Bech32m (SegWit, Taproot)",
         gate: Gate::Always,
         keywords: &["bitcoin", "btc", "wallet", "address", "coins"],
@@ -30,6 +33,9 @@ pub const DETECTORS: &[BuiltinDetector] = &[
     },
     BuiltinDetector {
         id: "crypto_eth",
+        region: "global",
+        validator: "eip55",
+        joinable: false,
         description: "Ethereum address (0x + 40 hex; EIP-55 checksum when mixed case)",
         gate: Gate::AnyLiteral(&["0x"]),
         keywords: &["ethereum", "eth", "wallet", "address", "erc20", "usdt", "metamask"],

@@ -10,6 +10,9 @@ use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Gate};
 pub const DETECTORS: &[BuiltinDetector] = &[
     BuiltinDetector {
         id: "credit_card",
+        region: "global",
+        validator: "luhn",
+        joinable: true,
         description: "Payment card number (PAN): 13-19 digits, issuer range and Luhn check",
         gate: Gate::MinDigits(12),
         keywords: &[
@@ -47,6 +50,9 @@ pub const DETECTORS: &[BuiltinDetector] = &[
     },
     BuiltinDetector {
         id: "iban",
+        region: "global",
+        validator: "mod97",
+        joinable: true,
         description: "International bank account number: country length and mod-97 check",
         gate: Gate::MinDigits(4),
         keywords: &[
@@ -69,6 +75,9 @@ pub const DETECTORS: &[BuiltinDetector] = &[
     },
     BuiltinDetector {
         id: "swift_bic",
+        region: "global",
+        validator: "",
+        joinable: false,
         description: "SWIFT / BIC bank identifier code (needs context)",
         gate: Gate::Keywords,
         keywords: &[
@@ -90,6 +99,9 @@ pub const DETECTORS: &[BuiltinDetector] = &[
     },
     BuiltinDetector {
         id: "us_aba_routing",
+        region: "us",
+        validator: "aba",
+        joinable: true,
         description: "US ABA routing transit number: checksum and Federal Reserve prefix (needs context)",
         gate: Gate::MinDigits(9),
         keywords: &[
@@ -116,6 +128,9 @@ pub const DETECTORS: &[BuiltinDetector] = &[
     },
     BuiltinDetector {
         id: "us_bank_account",
+        region: "us",
+        validator: "",
+        joinable: false,
         description: "US bank account number: 8-17 digits next to account words",
         gate: Gate::MinDigits(8),
         keywords: &[
@@ -149,6 +164,9 @@ pub const DETECTORS: &[BuiltinDetector] = &[
     },
     BuiltinDetector {
         id: "uk_sort_code",
+        region: "uk",
+        validator: "",
+        joinable: false,
         description: "UK bank sort code NN-NN-NN (needs context)",
         gate: Gate::Keywords,
         keywords: &["sort code", "sortcode", "sort-code", "sort"],

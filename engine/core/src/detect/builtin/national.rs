@@ -41,6 +41,9 @@ fn labelled(text: &str, start: usize, end: usize, words: &[&str]) -> bool {
 pub const DETECTORS: &[BuiltinDetector] = &[
     BuiltinDetector {
         id: "us_ssn",
+        region: "us",
+        validator: "ssn_ranges",
+        joinable: true,
         description: "US social security number: area, group and serial rules",
         gate: Gate::MinDigits(9),
         keywords: &["ssn", "social security", "social", "ss#", "tax id", "taxpayer", "seguro social"],
@@ -53,6 +56,9 @@ pub const DETECTORS: &[BuiltinDetector] = &[
     },
     BuiltinDetector {
         id: "us_itin",
+        region: "us",
+        validator: "itin_ranges",
+        joinable: false,
         description: "US individual taxpayer identification number (9XX-7X-XXXX ranges)",
         gate: Gate::MinDigits(9),
         keywords: &["itin", "taxpayer", "tax id", "w-7"],
@@ -65,6 +71,9 @@ pub const DETECTORS: &[BuiltinDetector] = &[
     },
     BuiltinDetector {
         id: "passport",
+        region: "global",
+        validator: "",
+        joinable: false,
         description: "Passport number (US, UK, DE, FR, IN, CA formats; needs context)",
         gate: Gate::Keywords,
         keywords: &[
@@ -94,6 +103,9 @@ pub const DETECTORS: &[BuiltinDetector] = &[
     },
     BuiltinDetector {
         id: "uk_nino",
+        region: "uk",
+        validator: "nino_prefix",
+        joinable: true,
         description: "UK National Insurance number",
         gate: Gate::MinDigits(6),
         keywords: &["national insurance", "nino", "ni number", "ni no", "insurance number"],
@@ -106,6 +118,9 @@ pub const DETECTORS: &[BuiltinDetector] = &[
     },
     BuiltinDetector {
         id: "uk_nhs",
+        region: "uk",
+        validator: "mod11",
+        joinable: true,
         description: "UK NHS number: ten digits, mod-11 check (needs context)",
         gate: Gate::MinDigits(10),
         keywords: &["nhs", "nhs number", "nhs no", "health service", "chi number"],
@@ -118,6 +133,9 @@ pub const DETECTORS: &[BuiltinDetector] = &[
     },
     BuiltinDetector {
         id: "ca_sin",
+        region: "ca",
+        validator: "luhn",
+        joinable: true,
         description: "Canadian social insurance number: Luhn check (needs context)",
         gate: Gate::MinDigits(9),
         keywords: &["sin", "social insurance", "assurance sociale", "sin number", "sin no"],
@@ -134,6 +152,9 @@ pub const DETECTORS: &[BuiltinDetector] = &[
     },
     BuiltinDetector {
         id: "in_aadhaar",
+        region: "in",
+        validator: "verhoeff",
+        joinable: true,
         description: "Indian Aadhaar number: twelve digits, Verhoeff check (needs context)",
         gate: Gate::MinDigits(12),
         keywords: &["aadhaar", "aadhar", "adhaar", "uidai", "आधार"],
@@ -146,6 +167,9 @@ pub const DETECTORS: &[BuiltinDetector] = &[
     },
     BuiltinDetector {
         id: "in_pan",
+        region: "in",
+        validator: "",
+        joinable: false,
         description: "Indian permanent account number (AAAPA9999A)",
         gate: Gate::MinDigits(4),
         keywords: &["pan card", "pan no", "pan number", "permanent account", "income tax"],
@@ -158,6 +182,9 @@ pub const DETECTORS: &[BuiltinDetector] = &[
     },
     BuiltinDetector {
         id: "sg_nric",
+        region: "sg",
+        validator: "nric_checksum",
+        joinable: false,
         description: "Singapore NRIC / FIN with check letter",
         gate: Gate::MinDigits(7),
         keywords: &["nric", "fin no", "ic number", "ic no", "identity card"],
@@ -170,6 +197,9 @@ pub const DETECTORS: &[BuiltinDetector] = &[
     },
     BuiltinDetector {
         id: "au_tfn",
+        region: "au",
+        validator: "tfn_weighted",
+        joinable: true,
         description: "Australian tax file number: weighted check (needs context)",
         gate: Gate::MinDigits(8),
         keywords: &["tfn", "tax file", "tax file number"],

@@ -7,6 +7,9 @@ use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Gate};
 /// The personal-data detectors.
 pub const DETECTORS: &[BuiltinDetector] = &[BuiltinDetector {
     id: "date_of_birth",
+    region: "global",
+    validator: "",
+    joinable: false,
     description: "Date of birth: a date next to birth words (needs context)",
     gate: Gate::Keywords,
     keywords: &[

@@ -9,6 +9,9 @@ use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Gate};
 pub const DETECTORS: &[BuiltinDetector] = &[
     BuiltinDetector {
         id: "aws_access_key",
+        region: "global",
+        validator: "",
+        joinable: false,
         description: "AWS access key id (AKIA/ASIA/... + 16 base32 characters)",
         gate: Gate::AnyLiteral(&[
             "akia", "asia", "agpa", "aida", "aroa", "aipa", "anpa", "anva", "abia", "acca",
@@ -32,6 +35,9 @@ pub const DETECTORS: &[BuiltinDetector] = &[
     },
     BuiltinDetector {
         id: "aws_secret_key",
+        region: "global",
+        validator: "",
+        joinable: false,
         description: "AWS secret access key (40 base64 characters next to AWS words or an access key)",
         gate: Gate::AnyLiteral(&["secret", "aws", "akia", "asia", "key"]),
         keywords: &["aws_secret_access_key", "secret", "secret key", "secret access key", "aws"],
@@ -52,6 +58,9 @@ pub const DETECTORS: &[BuiltinDetector] = &[
     },
     BuiltinDetector {
         id: "github_token",
+        region: "global",
+        validator: "crc32",
+        joinable: false,
         description: "GitHub token (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_)",
         gate: Gate::AnyLiteral(&["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]),
         keywords: &["github", "token"],
@@ -73,6 +82,9 @@ pub const DETECTORS: &[BuiltinDetector] = &[
     },
     BuiltinDetector {
         id: "slack_token",
+        region: "global",
+        validator: "",
+        joinable: false,
         description: "Slack token (xoxb-, xoxp-, ...) or incoming webhook URL",
         gate: Gate::AnyLiteral(&["xox", "hooks.slack.com"]),
         keywords: &["slack", "token"],
@@ -94,6 +106,9 @@ pub const DETECTORS: &[BuiltinDetector] = &[
     },
     BuiltinDetector {
         id: "stripe_key",
+        region: "global",
+        validator: "",
+        joinable: false,
         description: "Stripe secret or restricted key (sk_/rk_ live or test)",
         gate: Gate::AnyLiteral(&["sk_live_", "sk_test_", "rk_live_", "rk_test_"]),
         keywords: &["stripe", "api key", "key"],
@@ -116,6 +131,9 @@ pub const DETECTORS: &[BuiltinDetector] = &[
     },
     BuiltinDetector {
         id: "google_api_key",
+        region: "global",
+        validator: "",
+        joinable: false,
         description: "Google API key (AIza + 35 characters)",
         gate: Gate::AnyLiteral(&["aiza"]),
         keywords: &["google", "api key", "key", "maps"],
@@ -141,6 +159,9 @@ pub const DETECTORS: &[BuiltinDetector] = &[
     },
     BuiltinDetector {
         id: "private_key",
+        region: "global",
+        validator: "",
+        joinable: false,
         description: "PEM private key block",
         gate: Gate::AnyLiteral(&["private key"]),
         keywords: &["key"],
@@ -166,6 +187,9 @@ pub const DETECTORS: &[BuiltinDetector] = &[
     },
     BuiltinDetector {
         id: "jwt",
+        region: "global",
+        validator: "",
+        joinable: false,
         description: "JSON Web Token (three base64url segments, JSON header)",
         gate: Gate::AnyLiteral(&["eyj"]),
         keywords: &["jwt", "token", "bearer", "authorization"],
@@ -186,6 +210,9 @@ pub const DETECTORS: &[BuiltinDetector] = &[
     },
     BuiltinDetector {
         id: "password_assignment",
+        region: "global",
+        validator: "",
+        joinable: false,
         description: "A password given in a message (password=..., \"my password is ...\")",
         gate: Gate::AnyLiteral(&[
             "pass",
