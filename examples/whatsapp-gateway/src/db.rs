@@ -247,9 +247,8 @@ impl Db {
     /// The contact (a default record when unknown).
     pub fn contact(&self, phone: &str) -> rusqlite::Result<Contact> {
         let c = self.c();
-        let found = c
-            .query_row("SELECT * FROM contacts WHERE phone = ?1", [phone], contact_from_row)
-            .optional()?;
+        let found =
+            c.query_row("SELECT * FROM contacts WHERE phone = ?1", [phone], contact_from_row).optional()?;
         Ok(found.unwrap_or_else(|| Contact {
             phone: phone.to_owned(),
             whatsapp: "unknown".into(),

@@ -555,7 +555,8 @@ pub async fn status_update(app: &Shared, st: &StatusUpdate) -> anyhow::Result<()
             }
             Some(SendError::WindowClosed) => {
                 m.hint = Some("template_required".into());
-                m.notice = Some("WhatsApp says the 24-hour window is closed: pick an approved template.".into());
+                m.notice =
+                    Some("WhatsApp says the 24-hour window is closed: pick an approved template.".into());
             }
             _ => {}
         }

@@ -115,7 +115,9 @@ async fn sms_webhook(State(app): State<Shared>, headers: HeaderMap, body: Bytes)
     };
     let url = format!("{}/webhooks/sms", app.public_url.trim_end_matches('/'));
     let sig = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok());
-    if app.cfg.twilio_token.is_empty() || !wire::verify_twilio_signature(&app.cfg.twilio_token, &url, &params, sig) {
+    if app.cfg.twilio_token.is_empty()
+        || !wire::verify_twilio_signature(&app.cfg.twilio_token, &url, &params, sig)
+    {
         tracing::warn!("SMS webhook with a missing or bad X-Twilio-Signature refused");
         return (StatusCode::FORBIDDEN, "Forbidden").into_response();
     }

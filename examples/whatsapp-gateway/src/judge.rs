@@ -78,11 +78,8 @@ impl Judge {
             tenant: self.tenant.clone(),
             conversation_id: s.phone.to_owned(),
             channel: if s.channel == "sms" { pb::Channel::Sms } else { pb::Channel::Whatsapp } as i32,
-            direction: if s.direction == "inbound" {
-                pb::Direction::Inbound
-            } else {
-                pb::Direction::Outbound
-            } as i32,
+            direction: if s.direction == "inbound" { pb::Direction::Inbound } else { pb::Direction::Outbound }
+                as i32,
             sender: Some(sender),
             recipient: Some(recipient),
             attributes: s.attributes.clone(),

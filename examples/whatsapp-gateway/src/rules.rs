@@ -55,8 +55,8 @@ impl Keyword {
 pub fn keyword(text: &str) -> Option<Keyword> {
     let word = text.trim().trim_matches(|c: char| c == '.' || c == '!').to_ascii_uppercase();
     match word.as_str() {
-        "STOP" | "STOPALL" | "UNSUBSCRIBE" | "CANCEL" | "END" | "QUIT" | "REVOKE" | "OPTOUT"
-        | "OPT-OUT" | "ARRET" | "REMOVE" => Some(Keyword::Stop),
+        "STOP" | "STOPALL" | "UNSUBSCRIBE" | "CANCEL" | "END" | "QUIT" | "REVOKE" | "OPTOUT" | "OPT-OUT"
+        | "ARRET" | "REMOVE" => Some(Keyword::Stop),
         "START" | "UNSTOP" | "YES" => Some(Keyword::Start),
         "HELP" | "INFO" => Some(Keyword::Help),
         _ => None,

@@ -54,7 +54,8 @@ pub fn whatsapp_body(cfg: &Config, to: &str, content: &Content, reply_to: Option
     if let Some(t) = &content.template {
         let mut components = Vec::new();
         if !t.parameters.is_empty() {
-            let params: Vec<Value> = t.parameters.iter().map(|p| json!({"type": "text", "text": p})).collect();
+            let params: Vec<Value> =
+                t.parameters.iter().map(|p| json!({"type": "text", "text": p})).collect();
             components.push(json!({"type": "body", "parameters": params}));
         }
         if t.name == cfg.opt_in_template {

@@ -41,7 +41,8 @@ pub struct SimConfig {
 impl SimConfig {
     /// Reads the same variables the gateway reads, so both agree.
     pub fn from_env() -> Self {
-        let env = |k: &str, d: &str| std::env::var(k).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| d.into());
+        let env =
+            |k: &str, d: &str| std::env::var(k).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| d.into());
         SimConfig {
             app_secret: env("WHATSAPP_APP_SECRET", "sim-app-secret"),
             token: env("WHATSAPP_TOKEN", "sim-token"),
@@ -137,7 +138,8 @@ impl Sim {
             "id": id, "status": status, "timestamp": rules::now_secs().to_string(), "recipient_id": to,
         });
         if status == "sent" {
-            st["pricing"] = json!({"billable": true, "pricing_model": "PMP", "type": "regular", "category": "service"});
+            st["pricing"] =
+                json!({"billable": true, "pricing_model": "PMP", "type": "regular", "category": "service"});
         }
         if let Some((code, title)) = error {
             st["errors"] = json!([{
@@ -154,7 +156,12 @@ impl Sim {
     }
 
     /// Emits status webhooks for a send in the background, in order.
-    fn emit_statuses(&self, id: String, to: String, statuses: Vec<(&'static str, Option<(i64, &'static str)>)>) {
+    fn emit_statuses(
+        &self,
+        id: String,
+        to: String,
+        statuses: Vec<(&'static str, Option<(i64, &'static str)>)>,
+    ) {
         let sim = self.clone();
         tokio::spawn(async move {
             for (status, err) in statuses {
@@ -192,10 +199,20 @@ async fn graph_send(
 ) -> Response {
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
     if auth != format!("Bearer {}", sim.cfg.token) {
-        return graph_error(StatusCode::UNAUTHORIZED, 190, "Invalid OAuth access token", "Invalid OAuth access token.");
+        return graph_error(
+            StatusCode::UNAUTHORIZED,
+            190,
+            "Invalid OAuth access token",
+            "Invalid OAuth access token.",
+        );
     }
     if !version.starts_with('v') || pnid != sim.cfg.phone_number_id {
-        return graph_error(StatusCode::BAD_REQUEST, 100, "Invalid parameter", "Unknown phone number id or version.");
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            100,
+            "Invalid parameter",
+            "Unknown phone number id or version.",
+        );
     }
     let Ok(req) = serde_json::from_slice::<Value>(&body) else {
         return graph_error(StatusCode::BAD_REQUEST, 100, "Invalid parameter", "Body is not JSON.");
@@ -203,10 +220,22 @@ async fn graph_send(
     let to = req.get("to").and_then(Value::as_str).unwrap_or("").to_owned();
     let kind = req.get("type").and_then(Value::as_str).unwrap_or("").to_owned();
     if req.get("messaging_product").and_then(Value::as_str) != Some("whatsapp") || to.is_empty() {
-        return graph_error(StatusCode::BAD_REQUEST, 131008, "Required parameter is missing", "messaging_product and to are required.");
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            131008,
+            "Required parameter is missing",
+            "messaging_product and to are required.",
+        );
     }
-    if kind == "text" && req.pointer("/text/body").and_then(Value::as_str).map_or(0, |b| b.chars().count()) > 4096 {
-        return graph_error(StatusCode::BAD_REQUEST, 100, "Invalid parameter", "text.body is longer than 4096 characters.");
+    if kind == "text"
+        && req.pointer("/text/body").and_then(Value::as_str).map_or(0, |b| b.chars().count()) > 4096
+    {
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            100,
+            "Invalid parameter",
+            "text.body is longer than 4096 characters.",
+        );
     }
     let d = digits(&to);
     let (limited, no_wa, window_open, async_errors, auto) = {
@@ -216,13 +245,30 @@ async fn graph_send(
         (limited, s.no_whatsapp.contains(&d), open, s.async_errors, s.auto_status)
     };
     if let Some(code) = limited {
-        let title = if code == 131056 { "(Business Account, Consumer Account) pair rate limit hit" } else { "Rate limit hit" };
-        return graph_error(StatusCode::TOO_MANY_REQUESTS, code, title, "Cloud API message throughput has been reached.");
+        let title = if code == 131056 {
+            "(Business Account, Consumer Account) pair rate limit hit"
+        } else {
+            "Rate limit hit"
+        };
+        return graph_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            code,
+            title,
+            "Cloud API message throughput has been reached.",
+        );
     }
     let failure = if no_wa {
-        Some((131026, UNDELIVERABLE, "Unable to deliver message. Reasons can include: The recipient phone number is not a WhatsApp phone number."))
+        Some((
+            131026,
+            UNDELIVERABLE,
+            "Unable to deliver message. Reasons can include: The recipient phone number is not a WhatsApp phone number.",
+        ))
     } else if kind != "template" && !window_open {
-        Some((131047, REENGAGEMENT, "More than 24 hours have passed since the recipient last replied to the sender number."))
+        Some((
+            131047,
+            REENGAGEMENT,
+            "More than 24 hours have passed since the recipient last replied to the sender number.",
+        ))
     } else {
         None
     };
@@ -240,7 +286,9 @@ async fn graph_send(
         s.sent.push(json!({"channel": "whatsapp", "id": id, "to": to, "type": kind, "body": req, "at": rules::now_secs()}));
     }
     match failure {
-        Some((code, title, _)) => sim.emit_statuses(id.clone(), d.clone(), vec![("failed", Some((code, title)))]),
+        Some((code, title, _)) => {
+            sim.emit_statuses(id.clone(), d.clone(), vec![("failed", Some((code, title)))])
+        }
         None if auto => sim.emit_statuses(id.clone(), d.clone(), vec![("sent", None), ("delivered", None)]),
         None => {}
     }
@@ -261,15 +309,20 @@ async fn twilio_send(
 ) -> Response {
     let expected = format!(
         "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", sim.cfg.twilio_sid, sim.cfg.twilio_token))
+        base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", sim.cfg.twilio_sid, sim.cfg.twilio_token))
     );
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
     if auth != expected || sid != sim.cfg.twilio_sid {
-        return (StatusCode::UNAUTHORIZED, Json(json!({"code": 20003, "message": "Authenticate", "status": 401})))
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"code": 20003, "message": "Authenticate", "status": 401})),
+        )
             .into_response();
     }
     let Ok(params) = serde_urlencoded::from_bytes::<HashMap<String, String>>(&body) else {
-        return (StatusCode::BAD_REQUEST, Json(json!({"code": 21601, "message": "bad form", "status": 400}))).into_response();
+        return (StatusCode::BAD_REQUEST, Json(json!({"code": 21601, "message": "bad form", "status": 400})))
+            .into_response();
     };
     let to = params.get("To").cloned().unwrap_or_default();
     let text = params.get("Body").cloned().unwrap_or_default();
@@ -283,7 +336,9 @@ async fn twilio_send(
     if sim.s().sms_unsubscribed.contains(&digits(&to)) {
         return (
             StatusCode::BAD_REQUEST,
-            Json(json!({"code": 21610, "message": "Attempt to send to unsubscribed recipient", "status": 400})),
+            Json(
+                json!({"code": 21610, "message": "Attempt to send to unsubscribed recipient", "status": 400}),
+            ),
         )
             .into_response();
     }
@@ -380,7 +435,8 @@ async fn inbound(State(sim): State<Sim>, Json(m): Json<Inbound>) -> Response {
             }
         }
         "interactive" => {
-            msg["interactive"] = json!({"type": "button_reply", "button_reply": {"id": m.payload, "title": m.text}});
+            msg["interactive"] =
+                json!({"type": "button_reply", "button_reply": {"id": m.payload, "title": m.text}});
             if let Some(c) = ctx {
                 msg["context"] = json!({"from": sim.cfg.display_number, "id": c});
             }
@@ -427,7 +483,8 @@ struct SmsIn {
 
 async fn sms_inbound(State(sim): State<Sim>, Json(m): Json<SmsIn>) -> Response {
     let Some(url) = sim.s().gateway_url.clone() else {
-        return (StatusCode::BAD_GATEWAY, Json(json!({"error": "gateway_url not configured"}))).into_response();
+        return (StatusCode::BAD_GATEWAY, Json(json!({"error": "gateway_url not configured"})))
+            .into_response();
     };
     let url = format!("{}/webhooks/sms", url.trim_end_matches('/'));
     let sid = sim.next_id("SM");
@@ -463,7 +520,9 @@ async fn sms_inbound(State(sim): State<Sim>, Json(m): Json<SmsIn>) -> Response {
     }
     match req.send().await {
         Ok(r) => Json(json!({"sid": sid, "status": r.status().as_u16()})).into_response(),
-        Err(e) => (StatusCode::BAD_GATEWAY, Json(json!({"error": e.without_url().to_string()}))).into_response(),
+        Err(e) => {
+            (StatusCode::BAD_GATEWAY, Json(json!({"error": e.without_url().to_string()}))).into_response()
+        }
     }
 }
 

@@ -56,8 +56,7 @@ pub fn verify_twilio_signature(
     params: &[(String, String)],
     header: Option<&str>,
 ) -> bool {
-    let Some(sig) =
-        header.and_then(|h| base64::engine::general_purpose::STANDARD.decode(h.trim()).ok())
+    let Some(sig) = header.and_then(|h| base64::engine::general_purpose::STANDARD.decode(h.trim()).ok())
     else {
         return false;
     };

@@ -140,7 +140,8 @@ async fn last_inbound_25_hours_ago_closes_the_window_and_only_templates_go_out()
     assert_eq!(sent[0]["body"]["template"]["components"][0]["parameters"][0]["text"], "Tuesday 10:00");
     // 23 hours: open.
     s.opted_in_contact("+16505559999", 23 * 3600).await;
-    let (code, _) = s.send(json!({"agent": "sam", "to": "+16505559999", "text": "Are you free tomorrow?"})).await;
+    let (code, _) =
+        s.send(json!({"agent": "sam", "to": "+16505559999", "text": "Are you free tomorrow?"})).await;
     assert_eq!(code, 200);
 }
 
@@ -223,7 +224,8 @@ async fn offered_sms_fallback_waits_for_the_agent() {
     assert_eq!(a["status"], "failed");
     assert_eq!(a["hint"], "sms_fallback_offered");
     assert!(s.sent().await.is_empty());
-    let (code, a) = s.send(json!({"agent": "sam", "to": ANA, "text": "See you Tuesday", "channel": "sms"})).await;
+    let (code, a) =
+        s.send(json!({"agent": "sam", "to": ANA, "text": "See you Tuesday", "channel": "sms"})).await;
     assert_eq!(code, 200, "{a}");
     assert_eq!(s.sent().await[0]["channel"], "sms");
 }
@@ -348,17 +350,20 @@ async fn stop_start_help_keywords_are_recorded_per_contact() {
     let c = s.contact(ANA).await;
     assert_eq!(c["sms_opted_out"], true);
     assert!(c["consent_history"].as_array().unwrap().iter().any(|e| e["event"] == "sms_opt_out"));
-    let (code, a) = s.send(json!({"agent": "sam", "to": ANA, "text": "one more thing", "channel": "sms"})).await;
+    let (code, a) =
+        s.send(json!({"agent": "sam", "to": ANA, "text": "one more thing", "channel": "sms"})).await;
     assert_eq!(code, 422, "{a}");
     assert!(a["rules"].as_array().unwrap().contains(&json!("whatsapp/block-sms-opted-out")));
     assert!(s.sent().await.is_empty());
     s.sms_inbound(ANA, "start", "valid").await;
     assert_eq!(s.contact(ANA).await["sms_opted_out"], false);
-    let (code, _) = s.send(json!({"agent": "sam", "to": ANA, "text": "welcome back", "channel": "sms"})).await;
+    let (code, _) =
+        s.send(json!({"agent": "sam", "to": ANA, "text": "welcome back", "channel": "sms"})).await;
     assert_eq!(code, 200);
     s.sms_inbound(ANA, "HELP", "valid").await;
     let c = s.contact(ANA).await;
-    let events: Vec<&str> = c["consent_history"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
+    let events: Vec<&str> =
+        c["consent_history"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
     assert_eq!(events, vec!["sms_opt_out", "sms_opt_in", "help"]);
     // The keyword messages themselves are archived unredacted.
     let archive = s.archive().await;

@@ -69,7 +69,8 @@ async fn script(d: &Demo) -> anyhow::Result<()> {
 
     println!("== 1. Opt-in: no free-form message before consent");
     say("agent", "Hi Ana, your statement is ready.");
-    let (s, v) = d.agent(json!({"agent": "sam", "to": ana, "text": "Hi Ana, your statement is ready."})).await?;
+    let (s, v) =
+        d.agent(json!({"agent": "sam", "to": ana, "text": "Hi Ana, your statement is ready."})).await?;
     say("gateway", &outcome(s, &v));
     say("agent", "[sends the opt-in template]");
     let (s, v) = d.post(format!("{}/v1/contacts/{ana}/opt-in", d.gw), json!({})).await?;
@@ -78,31 +79,42 @@ async fn script(d: &Demo) -> anyhow::Result<()> {
     say("Ana", "[taps \"Yes, message me\"]");
     d.inbound(json!({"from": ana, "name": "Ana Client", "type": "button", "payload": "OPT_IN_ACCEPT", "text": "Yes, message me"})).await?;
     let c: Value = serde_json::from_str(&d.get(format!("{}/v1/contacts/{ana}", d.gw)).await?)?;
-    say("gateway", &format!("opted_in={} at {} evidence={}", c["opted_in"], c["opted_in_at"], c["opt_in_evidence"]));
+    say(
+        "gateway",
+        &format!("opted_in={} at {} evidence={}", c["opted_in"], c["opted_in_at"], c["opt_in_evidence"]),
+    );
 
     println!("\n== 2. The 24-hour window opens with Ana's message");
     say("Ana", "Hi! Can you check my last transfer?");
-    d.inbound(json!({"from": ana, "name": "Ana Client", "text": "Hi! Can you check my last transfer?"})).await?;
+    d.inbound(json!({"from": ana, "name": "Ana Client", "text": "Hi! Can you check my last transfer?"}))
+        .await?;
     say("agent", "Of course, one moment.");
     let (s, v) = d.agent(json!({"agent": "sam", "to": ana, "text": "Of course, one moment."})).await?;
     say("gateway", &outcome(s, &v));
 
     println!("\n== 3. A card number is blocked before it leaves");
     say("agent", "Your card 4111 1111 1111 1111 is active again.");
-    let (s, v) = d.agent(json!({"agent": "sam", "to": ana, "text": "Your card 4111 1111 1111 1111 is active again."})).await?;
+    let (s, v) = d
+        .agent(json!({"agent": "sam", "to": ana, "text": "Your card 4111 1111 1111 1111 is active again."}))
+        .await?;
     say("gateway", &outcome(s, &v));
 
     println!("\n== 4. An inbound IBAN is redacted before the agent sees it");
     say("Ana", "Please send it to GB82 WEST 1234 5698 7654 32");
-    d.inbound(json!({"from": ana, "name": "Ana Client", "text": "Please send it to GB82 WEST 1234 5698 7654 32"})).await?;
-    let conv: Value = serde_json::from_str(&d.get(format!("{}/v1/conversations/{ana}/messages", d.gw)).await?)?;
+    d.inbound(
+        json!({"from": ana, "name": "Ana Client", "text": "Please send it to GB82 WEST 1234 5698 7654 32"}),
+    )
+    .await?;
+    let conv: Value =
+        serde_json::from_str(&d.get(format!("{}/v1/conversations/{ana}/messages", d.gw)).await?)?;
     if let Some(last) = conv.as_array().and_then(|a| a.last()) {
         say("inbox", &format!("shows {:?} (action {})", last["text"].as_str().unwrap_or(""), last["action"]));
     }
 
     println!("\n== 5. Window closed: 25 hours since Bo's last message");
     d.inbound(json!({"from": old, "name": "Bo", "type": "button", "payload": "OPT_IN_ACCEPT", "text": "Yes", "timestamp": now - 26 * 3600})).await?;
-    d.inbound(json!({"from": old, "name": "Bo", "text": "Thanks, bye", "timestamp": now - 25 * 3600})).await?;
+    d.inbound(json!({"from": old, "name": "Bo", "text": "Thanks, bye", "timestamp": now - 25 * 3600}))
+        .await?;
     say("agent", "Hi Bo, any news?");
     let (s, v) = d.agent(json!({"agent": "sam", "to": old, "text": "Hi Bo, any news?"})).await?;
     say("gateway", &outcome(s, &v));
@@ -132,7 +144,9 @@ async fn script(d: &Demo) -> anyhow::Result<()> {
     let c: Value = serde_json::from_str(&d.get(format!("{}/v1/contacts/{nowa}", d.gw)).await?)?;
     say("gateway", &format!("sms_opted_out={}", c["sms_opted_out"]));
     say("agent", "One more thing about Tuesday…");
-    let (s, v) = d.agent(json!({"agent": "sam", "to": nowa, "channel": "sms", "text": "One more thing about Tuesday"})).await?;
+    let (s, v) = d
+        .agent(json!({"agent": "sam", "to": nowa, "channel": "sms", "text": "One more thing about Tuesday"}))
+        .await?;
     say("gateway", &outcome(s, &v));
 
     d.settle().await;
@@ -146,7 +160,11 @@ async fn script(d: &Demo) -> anyhow::Result<()> {
         } else {
             m["body"]["text"]["body"].as_str().unwrap_or("").to_owned()
         };
-        println!("  {:<8} {:<14} {body}", m["channel"].as_str().unwrap_or(""), m["to"].as_str().unwrap_or(""));
+        println!(
+            "  {:<8} {:<14} {body}",
+            m["channel"].as_str().unwrap_or(""),
+            m["to"].as_str().unwrap_or("")
+        );
     }
     println!("\n== Archive (GET /v1/archive, JSON Lines)");
     print!("{}", d.get(format!("{}/v1/archive", d.gw)).await?);
@@ -154,7 +172,10 @@ async fn script(d: &Demo) -> anyhow::Result<()> {
 }
 
 async fn load(d: &Demo, n: usize, conc: usize, phone: &str) -> anyhow::Result<()> {
-    d.inbound(json!({"from": phone, "name": "Load", "type": "button", "payload": "OPT_IN_ACCEPT", "text": "Yes"})).await?;
+    d.inbound(
+        json!({"from": phone, "name": "Load", "type": "button", "payload": "OPT_IN_ACCEPT", "text": "Yes"}),
+    )
+    .await?;
     d.inbound(json!({"from": phone, "name": "Load", "text": "hello"})).await?;
     // Warm up connections.
     for _ in 0..20 {
@@ -193,7 +214,10 @@ async fn load(d: &Demo, n: usize, conc: usize, phone: &str) -> anyhow::Result<()
         ok += t.await.context("load task")?;
     }
     let secs = started.elapsed().as_secs_f64();
-    println!("messages={n} sent_ok={ok} concurrency={conc} seconds={secs:.3} msgs_per_s={:.1}", n as f64 / secs);
+    println!(
+        "messages={n} sent_ok={ok} concurrency={conc} seconds={secs:.3} msgs_per_s={:.1}",
+        n as f64 / secs
+    );
     if ok != n {
         bail!("{} of {n} messages were not sent", n - ok);
     }
@@ -207,7 +231,11 @@ async fn main() -> anyhow::Result<()> {
     let (Some(cmd), Some(gw), Some(sim)) = (args.get(1), args.get(2), args.get(3)) else {
         bail!(usage);
     };
-    let d = Demo { http: reqwest::Client::new(), gw: gw.trim_end_matches('/').into(), sim: sim.trim_end_matches('/').into() };
+    let d = Demo {
+        http: reqwest::Client::new(),
+        gw: gw.trim_end_matches('/').into(),
+        sim: sim.trim_end_matches('/').into(),
+    };
     match cmd.as_str() {
         "script" => script(&d).await,
         "load" => {

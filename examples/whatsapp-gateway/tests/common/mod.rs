@@ -75,14 +75,15 @@ fn spawn_listening(bin: &str, envs: &[(&str, String)]) -> (Proc, String) {
         cmd.env(k, v);
     }
     let mut child = cmd
-        .env("RUST_LOG", std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".into()))
+        .env("RUST_LOG", std::env::var("TEST_LOG").unwrap_or_else(|_| "error".into()))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap_or_else(|e| panic!("start {bin}: {e}"));
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("{bin} said {line:?}")).to_owned();
+    let url =
+        line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("{bin} said {line:?}")).to_owned();
     (Proc(child), url)
 }
 
@@ -154,7 +155,16 @@ impl Stack {
             env.push(("CRM_WEBHOOK_URL", format!("{sim_url}/crm")));
         }
         let (gw, url) = spawn_listening(env!("CARGO_BIN_EXE_whatsapp-gateway"), &env);
-        let s = Stack { linewall: Some(linewall), linewall_port: port, sim, sim_url, gw, url, http: reqwest::Client::new(), db };
+        let s = Stack {
+            linewall: Some(linewall),
+            linewall_port: port,
+            sim,
+            sim_url,
+            gw,
+            url,
+            http: reqwest::Client::new(),
+            db,
+        };
         s.sim_config(json!({"gateway_url": s.url})).await;
         s
     }
@@ -204,7 +214,8 @@ impl Stack {
     }
 
     pub async fn archive(&self) -> Vec<Value> {
-        let text = self.http.get(format!("{}/v1/archive", self.url)).send().await.unwrap().text().await.unwrap();
+        let text =
+            self.http.get(format!("{}/v1/archive", self.url)).send().await.unwrap().text().await.unwrap();
         text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
     }
 
@@ -225,7 +236,8 @@ impl Stack {
         self.inbound(json!({"from": phone, "name": "Client", "type": "button", "payload": "OPT_IN_ACCEPT",
             "text": "Yes", "timestamp": now - age_secs - 60}))
             .await;
-        self.inbound(json!({"from": phone, "name": "Client", "text": "hello", "timestamp": now - age_secs})).await;
+        self.inbound(json!({"from": phone, "name": "Client", "text": "hello", "timestamp": now - age_secs}))
+            .await;
     }
 
     pub fn stop_linewall(&mut self) {
