@@ -69,7 +69,9 @@ pub fn answer(m: &MessageRow) -> Value {
         "action": m.action,
         "decision_id": m.decision_id.clone().unwrap_or_default(),
     });
-    if let (Some(shown), Some("allow" | "redact")) = (&m.shown, m.action.as_deref()) {
+    if let (Some(shown), Some("allow" | "redact"), false) =
+        (&m.shown, m.action.as_deref(), m.status == "failed")
+    {
         v["delivered_text"] = shown.display().into();
     }
     if let Some(n) = &m.notice {
@@ -339,14 +341,14 @@ fn inbound_content(msg: &InMessage) -> Content {
             }
         }
         "interactive" => {
-            if let Some(i) = &msg.interactive {
-                if let Some(ch) = i.button_reply.as_ref().or(i.list_reply.as_ref()) {
-                    c.interactive = Some(InteractiveContent {
-                        id: ch.id.clone(),
-                        title: ch.title.clone(),
-                        description: ch.description.clone(),
-                    });
-                }
+            if let Some(ch) =
+                msg.interactive.as_ref().and_then(|i| i.button_reply.as_ref().or(i.list_reply.as_ref()))
+            {
+                c.interactive = Some(InteractiveContent {
+                    id: ch.id.clone(),
+                    title: ch.title.clone(),
+                    description: ch.description.clone(),
+                });
             }
         }
         kind @ ("image" | "document" | "video" | "audio" | "sticker") => {

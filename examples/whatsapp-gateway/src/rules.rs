@@ -98,8 +98,8 @@ mod tests {
     #[test]
     fn window_is_24_hours_from_last_inbound() {
         let now = 1_750_000_000;
-        assert_eq!(window(Some(now - 3600), now).0, true);
-        assert_eq!(window(Some(now - 25 * 3600), now).0, false);
+        assert!(window(Some(now - 3600), now).0);
+        assert!(!window(Some(now - 25 * 3600), now).0);
         assert_eq!(window(None, now), (false, None));
     }
 

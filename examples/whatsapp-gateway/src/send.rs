@@ -131,10 +131,10 @@ pub async fn sms(http: &reqwest::Client, cfg: &Config, to: &str, body: &str) -> 
         .map_err(|e| SendError::Transport(e.without_url().to_string()))?;
     let status = resp.status();
     let v: Value = resp.json().await.map_err(|e| SendError::Transport(e.without_url().to_string()))?;
-    if status.is_success() {
-        if let Some(sid) = v.get("sid").and_then(Value::as_str) {
-            return Ok(sid.to_owned());
-        }
+    if status.is_success()
+        && let Some(sid) = v.get("sid").and_then(Value::as_str)
+    {
+        return Ok(sid.to_owned());
     }
     let code = v.get("code").and_then(Value::as_i64).unwrap_or(status.as_u16() as i64);
     let msg = v.get("message").and_then(Value::as_str).unwrap_or("twilio error").to_owned();

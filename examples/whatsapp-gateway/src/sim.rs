@@ -272,10 +272,10 @@ async fn graph_send(
     } else {
         None
     };
-    if let Some((code, title, details)) = failure {
-        if !async_errors {
-            return graph_error(StatusCode::BAD_REQUEST, code, title, details);
-        }
+    if let Some((code, title, details)) = failure
+        && !async_errors
+    {
+        return graph_error(StatusCode::BAD_REQUEST, code, title, details);
     }
     let id = sim.next_id("wamid");
     {

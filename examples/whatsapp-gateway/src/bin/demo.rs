@@ -125,18 +125,18 @@ async fn script(d: &Demo) -> anyhow::Result<()> {
     say("gateway", &outcome(s, &v));
 
     println!("\n== 6. No WhatsApp: 131026 → SMS through Twilio, judged again as sms");
+    say("agent", "[sends the opt-in template to +15550001111]");
+    let (s, v) = d.post(format!("{}/v1/contacts/{nowa}/opt-in", d.gw), json!({})).await?;
+    say("gateway", &outcome(s, &v));
     say("agent", "Your appointment is confirmed for Tuesday.");
     let (s, v) = d
-        .agent(json!({"agent": "sam", "to": nowa, "channel": "whatsapp", "text": "Your appointment is confirmed for Tuesday."}))
+        .agent(json!({"agent": "sam", "to": nowa, "text": "Your appointment is confirmed for Tuesday."}))
         .await?;
     say("gateway", &outcome(s, &v));
-    if v["hint"] == "sms_fallback_offered" {
-        say("agent", "[clicks \"Send by SMS instead\"]");
-        let (s, v) = d
-            .agent(json!({"agent": "sam", "to": nowa, "channel": "sms", "text": "Your appointment is confirmed for Tuesday."}))
-            .await?;
-        say("gateway", &outcome(s, &v));
-    }
+    say("agent", "Pay with card 4111 1111 1111 1111?");
+    let (s, v) =
+        d.agent(json!({"agent": "sam", "to": nowa, "text": "Pay with card 4111 1111 1111 1111?"})).await?;
+    say("gateway", &outcome(s, &v));
 
     println!("\n== 7. STOP by SMS is recorded; the next SMS is not sent");
     say("contact", "STOP");
@@ -200,10 +200,8 @@ async fn load(d: &Demo, n: usize, conc: usize, phone: &str) -> anyhow::Result<()
                     .json(&json!({"agent": "load", "to": phone, "text": "Your order 1234 ships on Tuesday, reference ABC-77."}))
                     .send()
                     .await;
-                if let Ok(r) = r {
-                    if r.status().as_u16() == 200 {
-                        ok += 1;
-                    }
+                if r.is_ok_and(|r| r.status().as_u16() == 200) {
+                    ok += 1;
                 }
             }
             ok
