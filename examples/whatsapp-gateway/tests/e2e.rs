@@ -290,7 +290,7 @@ async fn rate_limits_are_retried_with_backoff() {
 
 #[tokio::test]
 async fn linewall_down_holds_outbound_hides_inbound_then_both_proceed_when_it_returns() {
-    let mut s = Stack::start(Opts::default()).await;
+    let mut s = Stack::start(Opts { own_linewall: true, ..Opts::default() }).await;
     s.opted_in_contact(ANA, 60).await;
     s.stop_linewall();
     let (code, a) = s.send(json!({"agent": "sam", "to": ANA, "text": "held while Linewall is down"})).await;

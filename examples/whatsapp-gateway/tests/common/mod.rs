@@ -59,13 +59,39 @@ pub fn start_linewall(port: u16, noop: bool) -> Proc {
         cmd.arg("--noop");
     }
     let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start linewall");
+    wait_for_port(port);
+    Proc(child)
+}
+
+/// One `linewall serve` shared by the stacks of this test binary (starting one per test on
+/// two cores costs more than the tests). A shell watchdog stops it when this process exits.
+pub fn shared_linewall() -> u16 {
+    static PORT: OnceLock<u16> = OnceLock::new();
+    *PORT.get_or_init(|| {
+        let port = free_port();
+        let script = format!(
+            "\"$0\" serve --listen 127.0.0.1:{port} >/dev/null 2>&1 & lw=$!; \
+             while kill -0 {pid} 2>/dev/null && kill -0 $lw 2>/dev/null; do sleep 0.5; done; kill $lw",
+            pid = std::process::id()
+        );
+        Command::new("sh")
+            .args(["-c", &script])
+            .arg(linewall_bin())
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start linewall watchdog");
+        wait_for_port(port);
+        port
+    })
+}
+
+fn wait_for_port(port: u16) {
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(120);
     while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
         assert!(Instant::now() < deadline, "linewall did not start on {addr}");
         std::thread::sleep(Duration::from_millis(50));
     }
-    Proc(child)
 }
 
 /// Spawns one of this crate's binaries and reads its `listening on URL` line.
@@ -111,11 +137,13 @@ pub struct Opts {
     pub sms_fallback: &'static str,
     pub noop: bool,
     pub crm: bool,
+    /// A Linewall of its own (to stop it, or `--noop`), not the shared one.
+    pub own_linewall: bool,
 }
 
 impl Default for Opts {
     fn default() -> Self {
-        Opts { sms_fallback: "auto", noop: false, crm: true }
+        Opts { sms_fallback: "auto", noop: false, crm: true, own_linewall: false }
     }
 }
 
@@ -132,8 +160,12 @@ fn common_env() -> Vec<(&'static str, String)> {
 
 impl Stack {
     pub async fn start(opts: Opts) -> Stack {
-        let port = free_port();
-        let linewall = start_linewall(port, opts.noop);
+        let (linewall, port) = if opts.own_linewall || opts.noop {
+            let port = free_port();
+            (Some(start_linewall(port, opts.noop)), port)
+        } else {
+            (None, shared_linewall())
+        };
         let mut env = common_env();
         env.push(("SIM_LISTEN", "127.0.0.1:0".into()));
         let (sim, sim_url) = spawn_listening(env!("CARGO_BIN_EXE_whatsapp-sim"), &env);
@@ -155,16 +187,8 @@ impl Stack {
             env.push(("CRM_WEBHOOK_URL", format!("{sim_url}/crm")));
         }
         let (gw, url) = spawn_listening(env!("CARGO_BIN_EXE_whatsapp-gateway"), &env);
-        let s = Stack {
-            linewall: Some(linewall),
-            linewall_port: port,
-            sim,
-            sim_url,
-            gw,
-            url,
-            http: reqwest::Client::new(),
-            db,
-        };
+        let s =
+            Stack { linewall, linewall_port: port, sim, sim_url, gw, url, http: reqwest::Client::new(), db };
         s.sim_config(json!({"gateway_url": s.url})).await;
         s
     }
