@@ -32,7 +32,8 @@ try {
   const notice = await page.textContent("#notice");
   if (!notice.includes("Card numbers can't be sent")) throw new Error(`unexpected notice: ${notice}`);
   await page.waitForSelector(".msg.blocked");
-  const shown = await page.textContent("#messages");
+  await page.waitForFunction(() => document.querySelector("#thread-list").textContent.includes("(not sent"));
+  const shown = await page.textContent("#threads") + await page.textContent("#messages");
   if (shown.includes("4111 1111 1111 1111")) throw new Error("the blocked card is shown in clear");
   if (await page.isVisible("#template-picker")) throw new Error("template picker shown with an open window");
   await page.screenshot({ path: join(outDir, "inbox-blocked.png") });

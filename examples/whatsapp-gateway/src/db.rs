@@ -484,13 +484,12 @@ impl Db {
         )?;
         let rows = st.query_map([], |r| {
             let shown: Option<Content> = opt_json(r.get(3)?);
-            let content: Content = opt_json(r.get(4)?).unwrap_or_default();
             let direction: String = r.get(5)?;
             let action: Option<String> = r.get(6)?;
             let last_text = match (shown, direction.as_str(), action.as_deref()) {
                 (_, "inbound", Some("block")) => "(withheld by policy)".to_owned(),
+                (_, _, Some("block")) => "(not sent: blocked by policy)".to_owned(),
                 (Some(s), _, _) => s.display(),
-                (None, "outbound", _) => content.display(),
                 _ => String::new(),
             };
             Ok(ThreadSummary {

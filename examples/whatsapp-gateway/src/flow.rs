@@ -186,7 +186,8 @@ pub fn process_outbound<'a>(
         m.decision_id = Some(j.decision_id.clone());
         m.notice = j.notice.clone();
         m.hint = None;
-        m.shown = Some(j.delivered.clone());
+        // A blocked message is never shown as text (the record is what the archive keeps).
+        m.shown = (j.action != "block").then(|| j.delivered.clone());
         if j.action == "block" {
             m.status = "blocked".into();
             app.db.update_message(&m)?;

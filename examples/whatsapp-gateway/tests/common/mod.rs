@@ -74,6 +74,8 @@ pub fn shared_linewall() -> u16 {
              while kill -0 {pid} 2>/dev/null && kill -0 $lw 2>/dev/null; do sleep 0.5; done; kill $lw",
             pid = std::process::id()
         );
+        // Never waited for: the watchdog outlives this process by design, to stop linewall.
+        #[allow(clippy::zombie_processes)]
         Command::new("sh")
             .args(["-c", &script])
             .arg(linewall_bin())
