@@ -11,10 +11,12 @@ demo:
 	bash examples/whatsapp-gateway/demo.sh
 
 # Everything CI runs after fmt and clippy: plugin builds and their unit tests, the whole
-# test suite, the packs' own tests, the example plugins' policy tests.
+# test suite, the gateway's browser test (installs chromium + playwright-core), the packs' own
+# tests, the example plugins' policy tests.
 test:
 	bash plugins/build.sh
 	cargo test --workspace --locked
+	bash examples/whatsapp-gateway/test-browser.sh
 	cargo run -q -p linewall -- test policies/ --quiet
 	cargo run -q -p linewall -- test plugins/examples/ --quiet
 
