@@ -389,3 +389,54 @@ async fn agent_api_rejects_bad_input_with_clear_errors() {
     let r = s.http.get(format!("{}/v1/archive?since=yesterday", s.url)).send().await.unwrap();
     assert_eq!(r.status(), 400);
 }
+
+#[tokio::test]
+async fn provider_131047_asks_for_a_template_and_replies_carry_context() {
+    let s = Stack::start(Opts::default()).await;
+    // An interactive button reply, through the simulator: judged, shown, opens the window.
+    let r = s
+        .inbound(json!({"from": ANA, "type": "interactive", "payload": "slot-2", "text": "Tuesday 10:00"}))
+        .await;
+    assert_eq!(r["statuses"], json!([200]));
+    s.inbound(json!({"from": ANA, "type": "button", "payload": "OPT_IN_ACCEPT", "text": "Yes"})).await;
+    let conv = s.conversation(ANA).await;
+    assert_eq!(conv[0]["text"], "[button] Tuesday 10:00");
+    // A reply quoting the contact's message carries the context id.
+    let wamid = r["id"].as_str().unwrap();
+    let (code, a) = s.send(json!({"agent": "sam", "to": ANA, "text": "Booked.", "reply_to": wamid})).await;
+    assert_eq!(code, 200, "{a}");
+    assert_eq!(s.sent().await[0]["body"]["context"]["message_id"], wamid);
+
+    // A contact whose message reached the gateway but not the provider's window (Meta's
+    // known issue): the gateway thinks the window is open, the Graph API answers 131047.
+    let bo = "+447700900555";
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    for (id, body) in [
+        ("wamid.direct1", json!({"type": "button", "button": {"payload": "OPT_IN_ACCEPT", "text": "Yes"}})),
+        ("wamid.direct2", json!({"type": "text", "text": {"body": "hi"}})),
+    ] {
+        let mut msg = json!({"from": "447700900555", "id": id, "timestamp": now.to_string()});
+        for (k, v) in body.as_object().unwrap() {
+            msg[k] = v.clone();
+        }
+        let env = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages",
+            "value": {"messaging_product": "whatsapp", "contacts": [{"wa_id": "447700900555", "profile": {"name": "Bo"}}], "messages": [msg]}}]}]});
+        let raw = serde_json::to_vec(&env).unwrap();
+        let r = s
+            .http
+            .post(format!("{}/webhooks/whatsapp", s.url))
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", whatsapp_gateway::wire::hub_signature(common::APP_SECRET, &raw))
+            .body(raw)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    assert_eq!(s.contact(bo).await["window_open"], true);
+    let (code, a) = s.send(json!({"agent": "sam", "to": bo, "text": "Any news?"})).await;
+    assert_eq!(code, 200, "{a}");
+    assert_eq!(a["status"], "failed");
+    assert_eq!(a["hint"], "template_required");
+    assert!(a["notice"].as_str().unwrap().contains("template"));
+}
