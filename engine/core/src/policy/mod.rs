@@ -84,6 +84,8 @@ pub const BUILTIN_PACKS: &[(&str, &str)] = &[
     ("policies/secrets.yaml", include_str!("../../../../policies/secrets.yaml")),
     ("policies/conduct.yaml", include_str!("../../../../policies/conduct.yaml")),
     ("policies/whatsapp.yaml", include_str!("../../../../policies/whatsapp.yaml")),
+    ("policies/securities.yaml", include_str!("../../../../policies/securities.yaml")),
+    ("policies/fraud.yaml", include_str!("../../../../policies/fraud.yaml")),
 ];
 
 fn parse(source: &PolicySource, errors: &mut Vec<Diagnostic>) -> Vec<Located<PolicyDoc>> {
@@ -273,7 +275,20 @@ impl PolicySet {
 /// The JSON Schema of a policy document, for editors (`policies/schema.json`).
 pub fn json_schema() -> serde_json::Value {
     let schema = schemars::schema_for!(PolicyDoc);
-    serde_json::to_value(schema).unwrap_or_default()
+    let mut v = serde_json::to_value(schema).unwrap_or_default();
+    // Editors complete the built-in detector ids; a policy-local id is any other valid id.
+    let builtin: Vec<serde_json::Value> =
+        crate::detect::builtin::all().map(|d| serde_json::Value::from(d.id)).collect();
+    if let Some(id) = v.pointer_mut("/$defs/DetectorRequirement/properties/id") {
+        *id = serde_json::json!({
+            "description": "Detector id: built-in (listed) or local to this policy.",
+            "anyOf": [
+                {"enum": builtin},
+                {"type": "string", "pattern": "^[a-z0-9_-]+$"}
+            ]
+        });
+    }
+    v
 }
 
 #[cfg(test)]
