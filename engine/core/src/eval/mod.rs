@@ -60,7 +60,9 @@ thread_local! {
 fn kinds_of(msg: &Message) -> [bool; 8] {
     [
         !msg.text.is_empty(),
-        msg.template.is_some(),
+        // A message with free text is judged on that text: its template does not make it a
+        // `template` message (else `unless: kinds: [template]` would wave the text through).
+        msg.template.is_some() && msg.text.is_empty(),
         !msg.attachments.is_empty(),
         msg.location.is_some(),
         !msg.contacts.is_empty(),
@@ -98,7 +100,27 @@ fn meta_matches(m: &MetaCond, msg: &Message, kinds: &[bool; 8]) -> bool {
         && (m.recipient_groups.is_empty()
             || recipient.is_some_and(|p| p.groups.iter().any(|g| m.recipient_groups.contains(g))))
         && (m.kinds.is_empty() || m.kinds.iter().any(|k| kinds[kind_index(*k)]))
-        && m.attributes.iter().all(|(k, v)| msg.attributes.get(k) == Some(v))
+        && m.attributes.iter().all(|(k, v)| msg.attributes.get(k).is_some_and(|got| attribute_eq(v, got)))
+}
+
+/// The boolean meaning of `true`/`yes` and `false`/`no`, any letter case.
+fn boolean_like(v: &str) -> Option<bool> {
+    if v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("yes") {
+        Some(true)
+    } else if v.eq_ignore_ascii_case("false") || v.eq_ignore_ascii_case("no") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Whether a message attribute value satisfies a condition's value: boolean-like values by
+/// meaning (so `"False"` matches `"false"`), everything else exactly.
+fn attribute_eq(want: &str, got: &str) -> bool {
+    match boolean_like(want) {
+        Some(b) => boolean_like(got) == Some(b),
+        None => want == got,
+    }
 }
 
 fn attachments_match(a: &AttachmentCond, msg: &Message) -> bool {
