@@ -368,7 +368,11 @@ fn boolean_like_attributes_match_by_meaning_and_free_text_beats_a_template() {
         assert_eq!(v.action, Action::Block);
     }
     for other in ["true", "TRUE", "yes", "0", "f", "falsey", ""] {
-        assert_eq!(set.evaluate(&outbound("hi there", other, false)).action, Action::Allow, "opted_in: {other:?}");
+        assert_eq!(
+            set.evaluate(&outbound("hi there", other, false)).action,
+            Action::Allow,
+            "opted_in: {other:?}"
+        );
     }
     // A template alone passes; free text riding along with a template is judged as free text.
     assert_eq!(set.evaluate(&outbound("", "False", true)).action, Action::Allow);
