@@ -4,17 +4,15 @@
 use regex::Regex;
 
 use super::digits::{self, Run};
-use crate::detect::{Candidate, Confidence, Detector};
+use crate::detect::{Candidate, Confidence, Detector, Field};
 
 /// Bytes before or after a candidate searched for a label by [`labelled_near`] (room for
 /// a Thai or CJK label of 20 characters at 3 bytes each).
 const LABEL_WINDOW: usize = 64;
 
 /// Whether one of `words` (lower-case) occurs within [`LABEL_WINDOW`] bytes of `[start, end)`.
-pub fn labelled_near(text: &str, start: usize, end: usize, words: &[&str]) -> bool {
-    let lo = digits::floor_boundary(text, start.saturating_sub(LABEL_WINDOW));
-    let hi = digits::ceil_boundary(text, end + LABEL_WINDOW);
-    digits::context_has(text, lo, hi, words)
+pub fn labelled_near(field: &Field<'_>, start: usize, end: usize, words: &[&str]) -> bool {
+    field.has_word(start.saturating_sub(LABEL_WINDOW), end + LABEL_WINDOW, words)
 }
 
 /// Words that label a number as something else (a card, an account, a phone number, an
@@ -80,7 +78,8 @@ pub struct DigitId {
 }
 
 impl DigitId {
-    fn consider(&self, text: &str, run: &Run, a: usize, b: usize, out: &mut Vec<Candidate>) {
+    fn consider(&self, field: &Field<'_>, run: &Run, a: usize, b: usize, out: &mut Vec<Candidate>) {
+        let text = field.text();
         let g = run.groups(a, b);
         let own = self.shapes.contains(&g.as_slice());
         let unbroken = g.len() == 1;
@@ -92,7 +91,7 @@ impl DigitId {
         if other_label_before(text, s) {
             return;
         }
-        if !own && !self.bare_words.is_empty() && !labelled_near(text, s, e, self.bare_words) {
+        if !own && !self.bare_words.is_empty() && !labelled_near(field, s, e, self.bare_words) {
             return;
         }
         if (self.check)(run.digit_str(a, b)) {
@@ -102,15 +101,16 @@ impl DigitId {
 }
 
 impl Detector for DigitId {
-    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
-        digits::with_runs(text, |runs| {
-            for run in runs {
+    fn find_in_field(&self, field: &Field<'_>, out: &mut Vec<Candidate>) {
+        let text = field.text();
+        {
+            for run in field.runs() {
                 if run.plus || run.len > digits::MAX_DIGITS {
                     continue;
                 }
                 if self.lens.contains(&run.len) {
                     if !run.attached {
-                        self.consider(text, run, 0, run.len, out);
+                        self.consider(field, run, 0, run.len, out);
                     }
                     continue;
                 }
@@ -139,12 +139,12 @@ impl Detector for DigitId {
                             .filter(|&i| run.boundary(i))
                             .any(|i| outer.contains(&sep(text, run, i)));
                         if !inner_same {
-                            self.consider(text, run, a, b, out);
+                            self.consider(field, run, a, b, out);
                         }
                     }
                 }
             }
-        });
+        }
     }
 }
 
@@ -194,12 +194,13 @@ pub fn continues_code(text: &str, start: usize, end: usize) -> bool {
 }
 
 impl Detector for RegexId {
-    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
+    fn find_in_field(&self, field: &Field<'_>, out: &mut Vec<Candidate>) {
         if let Some(need) = self.need
-            && !digits::with_runs(text, |runs| runs.iter().any(need))
+            && !field.runs().iter().any(need)
         {
             return;
         }
+        let text = field.text();
         for m in self.re.find_iter(text) {
             if continues_code(text, m.start(), m.end()) {
                 continue;
@@ -208,7 +209,7 @@ impl Detector for RegexId {
             if !(self.check)(v) {
                 continue;
             }
-            if !(self.shaped)(v) && !labelled_near(text, m.start(), m.end(), self.bare_words) {
+            if !(self.shaped)(v) && !labelled_near(field, m.start(), m.end(), self.bare_words) {
                 continue;
             }
             out.push(Candidate { start: m.start(), end: m.end(), confidence: Confidence::Medium });

@@ -5,7 +5,7 @@ use regex::Regex;
 
 use super::digits::{self, Run};
 use super::ids::labelled_near;
-use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Gate};
+use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Field, Gate};
 
 const OTP_WORDS: &[&str] = &[
     "otp",
@@ -183,9 +183,10 @@ fn not_a_code(text: &str, run: &Run) -> bool {
 struct OneTimeCode;
 
 impl Detector for OneTimeCode {
-    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
-        digits::with_runs(text, |runs| {
-            for run in runs {
+    fn find_in_field(&self, field: &Field<'_>, out: &mut Vec<Candidate>) {
+        let text = field.text();
+        {
+            for run in field.runs() {
                 if !(4..=8).contains(&run.len) {
                     continue;
                 }
@@ -212,7 +213,7 @@ impl Detector for OneTimeCode {
                 let (s, e) = run.span(0, run.len);
                 out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
             }
-        });
+        }
     }
 }
 
@@ -221,16 +222,17 @@ impl Detector for OneTimeCode {
 struct CardPin;
 
 impl Detector for CardPin {
-    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
-        digits::with_runs(text, |runs| {
-            for run in runs {
+    fn find_in_field(&self, field: &Field<'_>, out: &mut Vec<Candidate>) {
+        let text = field.text();
+        {
+            for run in field.runs() {
                 if !(4..=6).contains(&run.len) || run.attached || run.groups(0, run.len).len() != 1 {
                     continue;
                 }
                 if not_a_code(text, run) {
                     continue;
                 }
-                if run.len > 4 && !labelled_near(text, run.start, run.end, CARD_WORDS) {
+                if run.len > 4 && !labelled_near(field, run.start, run.end, CARD_WORDS) {
                     continue;
                 }
                 // "changed in 2023": a year after a preposition is a date.
@@ -256,7 +258,7 @@ impl Detector for CardPin {
                 let (s, e) = run.span(0, run.len);
                 out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
             }
-        });
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use regex::Regex;
 
 use super::ids::{RegexId, labelled_near};
 use crate::detect::idcheck;
-use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Gate};
+use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Field, Gate};
 
 const VIN_WORDS: &[&str] = &[
     "vin",
@@ -137,11 +137,12 @@ impl Vin {
 }
 
 impl Detector for Vin {
-    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
+    fn find_in_field(&self, field: &Field<'_>, out: &mut Vec<Candidate>) {
         // The serial at the end is a run of at least four digits glued to a letter.
-        if !super::digits::with_runs(text, |runs| runs.iter().any(|r| r.attached && r.len >= 4)) {
+        if !field.runs().iter().any(|r| r.attached && r.len >= 4) {
             return;
         }
+        let text = field.text();
         for m in self.re.find_iter(text) {
             let v = m.as_str();
             let digits = v.bytes().filter(u8::is_ascii_digit).count();
@@ -154,7 +155,7 @@ impl Detector for Vin {
             let checked_region = matches!(v.as_bytes()[0], b'1'..=b'5' | b'J' | b'K');
             let confidence = if idcheck::vin(v) {
                 Confidence::Medium
-            } else if !checked_region && labelled_near(text, m.start(), m.end(), VIN_WORDS) {
+            } else if !checked_region && labelled_near(field, m.start(), m.end(), VIN_WORDS) {
                 Confidence::Low
             } else {
                 continue;

@@ -2,7 +2,7 @@
 
 use super::ids::{DigitId, RegexId};
 use crate::detect::idcheck;
-use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Gate};
+use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Field, Gate};
 
 const DE_TAX_WORDS: &[&str] = &[
     "steueridentifikationsnummer",
@@ -217,11 +217,12 @@ impl EuVat {
 }
 
 impl Detector for EuVat {
-    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
+    fn find_in_field(&self, field: &Field<'_>, out: &mut Vec<Candidate>) {
         // Every VAT body holds a run of 7 to 14 digits.
-        if !super::digits::with_runs(text, |runs| runs.iter().any(|r| (7..=14).contains(&r.len))) {
+        if !field.runs().iter().any(|r| (7..=14).contains(&r.len)) {
             return;
         }
+        let text = field.text();
         for m in self.re.find_iter(text) {
             let v = m.as_str();
             if !idcheck::eu_vat(v) {
@@ -229,7 +230,7 @@ impl Detector for EuVat {
             }
             let confidence = if idcheck::eu_vat_checked(v) {
                 Confidence::Medium
-            } else if super::ids::labelled_near(text, m.start(), m.end(), VAT_WORDS) {
+            } else if super::ids::labelled_near(field, m.start(), m.end(), VAT_WORDS) {
                 Confidence::Low
             } else {
                 continue;
