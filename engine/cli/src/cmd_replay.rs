@@ -191,23 +191,24 @@ fn replay(
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut line_no = 0u64;
-    let mut buf = String::new();
+    let mut buf = Vec::new();
     loop {
         let mut batch: Vec<Parsed> = Vec::with_capacity(BATCH);
         while batch.len() < BATCH {
             buf.clear();
-            if std::io::Read::take(&mut input, MAX_LINE_BYTES as u64 + 1).read_line(&mut buf)? == 0 {
+            if std::io::Read::take(&mut input, MAX_LINE_BYTES as u64 + 1).read_until(b'\n', &mut buf)? == 0 {
                 break;
             }
             line_no += 1;
-            let trimmed = buf.trim();
-            if buf.len() > MAX_LINE_BYTES {
-                batch.push((line_no, Err(String::from("line too long"))));
-                // Skip the rest of the oversized line.
-                let mut rest = Vec::new();
-                input.read_until(b'\n', &mut rest)?;
-            } else if !trimmed.is_empty() {
-                batch.push((line_no, parse_message(trimmed)));
+            if buf.len() > MAX_LINE_BYTES && buf.last() != Some(&b'\n') {
+                batch.push((line_no, Err(format!("line is longer than {MAX_LINE_BYTES} bytes"))));
+                skip_line(&mut input)?;
+                continue;
+            }
+            match std::str::from_utf8(&buf) {
+                Err(_) => batch.push((line_no, Err(String::from("line is not valid UTF-8")))),
+                Ok(line) if line.trim().is_empty() => {}
+                Ok(line) => batch.push((line_no, parse_message(line.trim()))),
             }
         }
         if batch.is_empty() {
@@ -243,6 +244,26 @@ fn replay(
         }
     }
     Ok(report)
+}
+
+/// Discards the rest of an oversized line without holding it in memory.
+fn skip_line(input: &mut impl BufRead) -> std::io::Result<()> {
+    loop {
+        let chunk = input.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        match chunk.iter().position(|b| *b == b'\n') {
+            Some(i) => {
+                input.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = chunk.len();
+                input.consume(n);
+            }
+        }
+    }
 }
 
 fn fmt_transitions(t: &Transitions) -> String {

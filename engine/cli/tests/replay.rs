@@ -213,3 +213,28 @@ fn replay_counts_equal_two_scans_compared() {
     assert!(!html.contains("<script") && !html.contains("http"), "self-contained: no script, no link");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn unreadable_lines_are_listed_and_the_rest_is_judged() {
+    let dir = std::env::temp_dir().join(format!("linewall-replay-bad-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("p")).expect("dir");
+    std::fs::write(dir.join("p").join("policy.yaml"), BASELINE).expect("write");
+    let mut input = b"{\"id\":\"a\",\"text\":\"card 4111 1111 1111 1111\"}\n{not json\n\xff\xfe\n".to_vec();
+    input.extend(std::iter::repeat_n(b'x', (1 << 20) + 10));
+    input.extend(b"\n\n{\"id\":\"b\",\"text\":\"hello\"}\n");
+    std::fs::write(dir.join("m.jsonl"), input).expect("write");
+    let out = bin()
+        .args(["replay", "--format", "json", "--baseline"])
+        .arg(dir.join("p"))
+        .arg("--candidate")
+        .arg(dir.join("p"))
+        .arg(dir.join("m.jsonl"))
+        .output()
+        .expect("replay");
+    assert_eq!(out.status.code(), Some(1));
+    let r: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(r["bad_lines"], serde_json::json!([2, 3, 4]));
+    assert_eq!((r["messages"].as_u64(), r["changed_messages"].as_u64()), (Some(2), Some(0)));
+    let _ = std::fs::remove_dir_all(&dir);
+}
