@@ -1,7 +1,5 @@
 //! Context words: keywords near a match raise its confidence, or are required.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-
 use super::{Candidate, Confidence};
 
 /// Longest keyword considered, in bytes; longer keywords are ignored by the matcher.
@@ -43,49 +41,39 @@ impl ContextRule {
     }
 }
 
-/// Finds whole-word, ASCII case-insensitive occurrences of a list of keywords.
-#[derive(Debug, Clone)]
-pub struct KeywordMatcher {
-    ac: Option<AhoCorasick>,
-}
-
-impl KeywordMatcher {
-    /// Builds a matcher over `keywords`.
-    pub fn new<I, S>(keywords: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<[u8]>,
-    {
-        let words: Vec<S> = keywords.into_iter().collect();
-        if words.is_empty() {
-            return Self { ac: None };
-        }
-        let ac = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(&words)
-            .ok();
-        Self { ac }
-    }
-
-    /// Calls `f(pattern_index, start, end)` for every whole-word occurrence in `text`.
-    pub fn for_each(&self, text: &str, mut f: impl FnMut(usize, usize, usize)) {
-        let Some(ac) = &self.ac else { return };
-        let bytes = text.as_bytes();
-        for m in ac.find_iter(bytes) {
-            if is_word_boundary(bytes, m.start(), m.end()) {
-                f(m.pattern().as_usize(), m.start(), m.end());
-            }
-        }
-    }
-}
-
-/// True when `[start, end)` neither starts nor ends inside a word.
+/// True when `[start, end)` neither starts nor ends inside a word. Scripts written
+/// without spaces between words (Chinese, Japanese, Korean with its attached particles,
+/// Thai) need no boundary: `身份证号码` holds the keyword `身份证`.
 pub fn is_word_boundary(bytes: &[u8], start: usize, end: usize) -> bool {
     let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
-    let first_is_word = bytes.get(start).is_some_and(|&b| word(b));
-    let last_is_word = end > 0 && bytes.get(end - 1).is_some_and(|&b| word(b));
+    let first_is_word = bytes.get(start).is_some_and(|&b| word(b)) && !unspaced_at(bytes, start);
+    let last_is_word =
+        end > 0 && bytes.get(end - 1).is_some_and(|&b| word(b)) && !unspaced_before(bytes, end);
     let before_ok = start == 0 || !first_is_word || !word(bytes[start - 1]);
     let after_ok = end >= bytes.len() || !last_is_word || !word(bytes[end]);
     before_ok && after_ok
+}
+
+/// Whether the character starting at byte `i` belongs to a script written without spaces.
+fn unspaced_at(bytes: &[u8], i: usize) -> bool {
+    let end = (i + 4).min(bytes.len());
+    let s = match std::str::from_utf8(&bytes[i..end]) {
+        Ok(s) => s,
+        Err(e) => std::str::from_utf8(&bytes[i..i + e.valid_up_to()]).unwrap_or(""),
+    };
+    s.chars().next().is_some_and(unspaced)
+}
+
+/// Whether the character ending at byte `end` belongs to a script written without spaces.
+fn unspaced_before(bytes: &[u8], end: usize) -> bool {
+    let mut i = end.saturating_sub(1);
+    while i > 0 && end - i < 4 && bytes[i] & 0xC0 == 0x80 {
+        i -= 1;
+    }
+    std::str::from_utf8(&bytes[i..end]).ok().and_then(|s| s.chars().next()).is_some_and(unspaced)
+}
+
+/// Thai, CJK, kana and Hangul.
+fn unspaced(c: char) -> bool {
+    matches!(c as u32, 0x0E00..=0x0E7F | 0x2E80..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0xFF66..=0xFF9F)
 }
