@@ -2,8 +2,9 @@
 //! confidence, context words, joinability), as a table, JSON or the Markdown page
 //! committed as docs/detectors-catalogue.md.
 
-use linewall_engine::detect::builtin::{self, detect};
+use linewall_engine::detect::builtin;
 use linewall_engine::detect::{BuiltinDetector, Confidence};
+use linewall_engine::testing::catalogue::builtin_findings;
 use serde_json::json;
 
 /// Output format of the catalogue.
@@ -19,8 +20,12 @@ pub enum Format {
 
 /// Confidence levels the detector reports on its own examples (what a user will see).
 fn levels(d: &BuiltinDetector) -> Vec<Confidence> {
-    let mut seen: Vec<Confidence> =
-        d.examples.iter().flat_map(|ex| detect(d.id, ex).unwrap_or_default()).map(|m| m.confidence).collect();
+    let mut seen: Vec<Confidence> = d
+        .examples
+        .iter()
+        .flat_map(|ex| builtin_findings(d.id, ex).unwrap_or_default())
+        .map(|f| f.confidence)
+        .collect();
     seen.sort_unstable();
     seen.dedup();
     seen

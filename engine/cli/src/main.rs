@@ -25,7 +25,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Judge one text and print the verdict.
-    Check(cmd_check::Args),
+    Check(Box<cmd_check::Args>),
     /// Judge JSON Lines messages (one per line) and print JSON Lines verdicts in order.
     Scan(cmd_scan::Args),
     /// Run every policy's tests and every detector's examples.
