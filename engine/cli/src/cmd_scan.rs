@@ -10,7 +10,7 @@ use linewall_engine::Message;
 use linewall_engine::policy::PolicySet;
 
 /// Longest input line accepted (the gRPC service's default message limit).
-const MAX_LINE_BYTES: usize = 1 << 20;
+pub(crate) const MAX_LINE_BYTES: usize = 1 << 20;
 
 /// Arguments of `linewall scan`.
 #[derive(clap::Args)]
@@ -70,7 +70,7 @@ pub fn run(args: &Args) -> u8 {
 }
 
 /// One message from its JSON line; the error names the problem, never a value.
-fn parse_message(line: &str) -> Result<Message, String> {
+pub(crate) fn parse_message(line: &str) -> Result<Message, String> {
     let mut de = serde_json::Deserializer::from_str(line);
     let msg: Message = serde_path_to_error::deserialize(&mut de)
         .map_err(|e| format!("invalid message: {}", describe(&e)))?;
