@@ -27,6 +27,7 @@ for pair in "full:$gw_full:$lw_full" "noop:$gw_noop:$lw_noop"; do
   IFS=: read -r name gw lw <<<"$pair"
   GATEWAY_LISTEN="127.0.0.1:$gw" LINEWALL_ADDR="http://127.0.0.1:$lw" GATEWAY_DB="$work/$name.db" \
     WHATSAPP_API_BASE="http://127.0.0.1:$sim" TWILIO_API_BASE="http://127.0.0.1:$sim" \
+    LINEWALL_NOOP="$([ "$name" = noop ] && echo true || echo false)" \
     "$bin/whatsapp-gateway" >/dev/null 2>&1 & pids+=($!)
   wait_port "$gw"
 done

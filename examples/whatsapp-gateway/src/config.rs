@@ -79,6 +79,9 @@ pub struct Config {
     pub worker_interval: Duration,
     /// Tenant passed to Linewall.
     pub tenant: String,
+    /// Linewall runs with `--noop` (load-test baseline only): its verdicts carry no
+    /// `record`, so the original is archived instead of failing closed.
+    pub linewall_noop: bool,
 }
 
 fn env(name: &str, default: &str) -> String {
@@ -147,6 +150,7 @@ impl Config {
             send_retries: std::env::var("SEND_RETRIES").ok().and_then(|v| v.parse().ok()).unwrap_or(3),
             worker_interval: env_ms("WORKER_INTERVAL_MS", 1000),
             tenant: env("LINEWALL_TENANT", ""),
+            linewall_noop: env("LINEWALL_NOOP", "false") == "true",
         })
     }
 }

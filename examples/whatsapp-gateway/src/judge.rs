@@ -49,6 +49,7 @@ pub struct Subject<'a> {
 pub struct Judge {
     client: LinewallClient<Channel>,
     tenant: String,
+    noop: bool,
 }
 
 impl Judge {
@@ -57,7 +58,11 @@ impl Judge {
         let endpoint = Endpoint::from_shared(cfg.linewall_addr.clone())?
             .connect_timeout(cfg.linewall_timeout)
             .timeout(cfg.linewall_timeout);
-        Ok(Judge { client: LinewallClient::new(endpoint.connect_lazy()), tenant: cfg.tenant.clone() })
+        Ok(Judge {
+            client: LinewallClient::new(endpoint.connect_lazy()),
+            tenant: cfg.tenant.clone(),
+            noop: cfg.linewall_noop,
+        })
     }
 
     /// Judges one message; an error means no verdict (the caller fails closed).
@@ -87,6 +92,7 @@ impl Judge {
             ..pb::Message::default()
         };
         content.to_proto(&mut msg);
+        let original = self.noop.then(|| msg.clone());
         let mut client = self.client.clone();
         let answer = client
             .evaluate(pb::EvaluateRequest { message: Some(msg) })
@@ -99,7 +105,7 @@ impl Judge {
             Ok(pb::Action::Block) => "block",
             _ => return Err("linewall: verdict without an action".into()),
         };
-        let record_msg = verdict.record.ok_or("linewall: verdict without a record")?;
+        let record_msg = verdict.record.or(original).ok_or("linewall: verdict without a record")?;
         let delivered = match (&verdict.delivered, action) {
             (Some(d), "redact") => content.with_fields_of(d),
             (None, "redact") => return Err("linewall: redact verdict without delivered".into()),
