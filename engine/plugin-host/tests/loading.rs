@@ -70,7 +70,7 @@ fn a_core_module_or_garbage_is_refused_with_a_hint() {
 #[test]
 fn the_c_plugin_and_the_rust_plugins_run_through_policies() {
     let yaml = format!(
-        "apiVersion: linewall/v1\nkind: Policy\nmetadata: {{name: mixed}}\nspec:\n  detectors:\n    - id: isin\n      plugin: {{module: '{}', timeout_ms: 1000}}\n    - id: acct\n      plugin: {{module: '{}', config: {{prefix: 'AC-'}}, timeout_ms: 1000}}\n  rules:\n    - id: redact\n      when: {{detectors: {{any: [{{id: isin}}, {{id: acct}}]}}}}\n      action: redact\n      redact: {{style: label}}\n",
+        "apiVersion: linewall/v1\nkind: Policy\nmetadata: {{name: mixed}}\nspec:\n  detectors:\n    - id: isin_c\n      plugin: {{module: '{}', timeout_ms: 1000}}\n    - id: acct\n      plugin: {{module: '{}', config: {{prefix: 'AC-'}}, timeout_ms: 1000}}\n  rules:\n    - id: redact\n      when: {{detectors: {{any: [{{id: isin_c}}, {{id: acct}}]}}}}\n      action: redact\n      redact: {{style: label}}\n",
         plugin("isin-c").display(),
         plugin("account-number").display()
     );

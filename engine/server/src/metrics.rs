@@ -191,19 +191,19 @@ impl Default for Metrics {
             accept_errors.clone(),
         );
         let plugins = PluginSeries::default();
-        registry.register("linewall_plugin_calls", "Plugin calls (total)", plugins.calls.clone());
+        registry.register("linewall_plugin_calls_total", "Plugin calls (total)", plugins.calls.clone());
         registry.register(
-            "linewall_plugin_instances_created",
+            "linewall_plugin_instances_created_total",
             "Plugin instances created (first use, after a trap, after the call quota; total)",
             plugins.instances.clone(),
         );
         registry.register(
-            "linewall_plugin_fuel_consumed",
+            "linewall_plugin_fuel_consumed_total",
             "Fuel (about one per WASM instruction) consumed by plugin calls (total)",
             plugins.fuel.clone(),
         );
         registry.register(
-            "linewall_plugin_breaker_trips",
+            "linewall_plugin_breaker_trips_total",
             "Times a plugin's circuit breaker opened (total)",
             plugins.trips.clone(),
         );
@@ -213,7 +213,7 @@ impl Default for Metrics {
             plugins.open.clone(),
         );
         registry.register(
-            "linewall_plugin_failures",
+            "linewall_plugin_failures_total",
             "Failed plugin calls, by kind (trap, out_of_fuel, timeout, memory, invalid_output, plugin_error, circuit_open; total)",
             plugins.failures.clone(),
         );
