@@ -69,8 +69,33 @@ pub struct EvalContext<'a> {
 impl EvalContext<'static> {
     /// A fresh time-ordered (UUIDv7) decision id and the system clock.
     pub fn now() -> Self {
-        Self { decision_id: uuid::Uuid::now_v7().to_string(), now: SystemTime::now(), extra_findings: &[] }
+        let now = SystemTime::now();
+        Self { decision_id: decision_id(now), now, extra_findings: &[] }
     }
+}
+
+/// A UUIDv7 decision id for `now`: time-ordered and unique per process without a lock
+/// or a syscall per call (a random process seed plus a counter fill the random bits).
+/// `Uuid::now_v7()` takes a process-wide mutex and reads the OS RNG on every call, which
+/// measured +0.5 µs per message (bench `corpus_message_no_policies`, same run).
+fn decision_id(now: SystemTime) -> String {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEED: OnceLock<u64> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let seed = *SEED.get_or_init(|| {
+        let mut b = [0u8; 8];
+        let _ = getrandom::fill(&mut b);
+        u64::from_le_bytes(b)
+    });
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let ms = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let mut rand = [0u8; 10];
+    rand[..8].copy_from_slice(&(seed ^ n.rotate_left(17)).to_le_bytes());
+    rand[8..].copy_from_slice(&(n as u16).to_le_bytes());
+    uuid::Builder::from_unix_timestamp_millis(ms, &rand).into_uuid().to_string()
 }
 
 thread_local! {
