@@ -6,8 +6,10 @@
 //!
 //! Stages are kept apart: [`policy`] parses and validates YAML into a model with source
 //! locations, compiles it into an immutable set; [`detect`] holds the detectors;
-//! [`normalize`] defeats evasion; [`eval`] judges a message and redacts it.
+//! [`normalize`] defeats evasion; [`eval`] judges a message and redacts it;
+//! [`conversation`] joins values split across the messages of a conversation.
 
+pub mod conversation;
 pub mod detect;
 pub mod eval;
 pub mod message;

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use fields::FieldPath;
 use redact::RedactSpan;
 
+use crate::conversation::SplitFinding;
 use crate::detect::Confidence;
 use crate::message::{Channel, Direction, Message};
 use crate::policy::PolicySet;
@@ -50,6 +51,8 @@ pub(crate) struct RawFinding {
     pub start: usize,
     pub end: usize,
     pub confidence: Confidence,
+    /// Index of the split value (joined across messages) this finding renders, if any.
+    pub split: Option<u16>,
 }
 
 thread_local! {
@@ -120,7 +123,12 @@ fn attachments_match(a: &AttachmentCond, msg: &Message) -> bool {
 }
 
 fn requirement_holds(q: &Requirement, findings: &[RawFinding]) -> bool {
-    let n = findings.iter().filter(|f| f.detector == q.detector && f.confidence >= q.min_confidence).count();
+    let n = findings
+        .iter()
+        .filter(|f| {
+            f.detector == q.detector && f.confidence >= q.min_confidence && q.split.accepts(f.split.is_some())
+        })
+        .count();
     n >= q.min_count as usize
 }
 
@@ -133,7 +141,9 @@ fn cond_holds(c: &Cond, msg: &Message, kinds: &[bool; 8], findings: &[RawFinding
 
 /// True when a finding satisfies one of the requirements of a rule's `when`.
 fn satisfies(c: &Cond, f: &RawFinding) -> bool {
-    c.any.iter().chain(&c.all).any(|q| q.detector == f.detector && f.confidence >= q.min_confidence)
+    c.any.iter().chain(&c.all).any(|q| {
+        q.detector == f.detector && f.confidence >= q.min_confidence && q.split.accepts(f.split.is_some())
+    })
 }
 
 fn is_opt_out(msg: &Message) -> bool {
@@ -191,6 +201,13 @@ impl PolicySet {
     /// Judges one message. Never fails: detector failures become `errors` entries and
     /// their fail mode applies.
     pub fn evaluate(&self, msg: &Message) -> Verdict {
+        self.evaluate_with_splits(msg, &[])
+    }
+
+    /// Judges one message together with the values found split across it and earlier
+    /// messages of its conversation ([`crate::conversation`]); they count as findings of
+    /// the message like any other.
+    pub(crate) fn evaluate_with_splits(&self, msg: &Message, splits: &[SplitFinding]) -> Verdict {
         let decision_id = decision_id();
         if is_opt_out(msg) {
             return Verdict {
@@ -250,6 +267,19 @@ impl PolicySet {
             });
         }
 
+        for (i, s) in splits.iter().enumerate() {
+            if needed.get(s.detector).copied().unwrap_or(false) {
+                raw.push(RawFinding {
+                    detector: s.detector,
+                    field: s.field,
+                    start: s.start,
+                    end: s.end,
+                    confidence: s.confidence,
+                    split: u16::try_from(i).ok(),
+                });
+            }
+        }
+
         NEEDED.with(|n| n.replace(needed));
 
         // Decide rules.
@@ -276,7 +306,8 @@ impl PolicySet {
                 mode: r.mode,
             });
             if let Some(severity) = r.alert {
-                alerts.push(Alert { policy: p.name.clone(), rule: r.id.clone(), severity });
+                let split = raw.iter().any(|f| f.split.is_some() && satisfies(&r.when, f));
+                alerts.push(Alert { policy: p.name.clone(), rule: r.id.clone(), severity, split });
             }
             if r.mode == Mode::Enforce {
                 action = action.max(r.action);
@@ -385,6 +416,11 @@ impl PolicySet {
                 confidence: f.confidence,
                 rules,
                 preview: redact::preview(text.get(f.start..f.end).unwrap_or("")),
+                parts: f
+                    .split
+                    .and_then(|i| splits.get(usize::from(i)))
+                    .map(|s| s.parts.clone())
+                    .unwrap_or_default(),
             });
         }
 

@@ -149,7 +149,14 @@ impl PolicySet {
                     }
                 }
                 let (start, end) = norm.original_span(c.start, c.end);
-                s.local.push(RawFinding { detector: d, field: path, start, end, confidence: c.confidence });
+                s.local.push(RawFinding {
+                    detector: d,
+                    field: path,
+                    start,
+                    end,
+                    confidence: c.confidence,
+                    split: None,
+                });
             }
         }
         // One finding per detector and span, in text order (sorting keeps this linear-ish
