@@ -9,6 +9,7 @@ run:
 # test suite, the packs' own tests, the example plugins' policy tests.
 test:
 	bash plugins/build.sh
+	bash scripts/ensure-redis.sh
 	cargo test --workspace --locked
 	cargo run -q -p linewall -- test policies/ --quiet
 	cargo run -q -p linewall -- test plugins/examples/ --quiet

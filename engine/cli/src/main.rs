@@ -42,7 +42,7 @@ enum Command {
     /// Print the JSON Schema of the policy format.
     Schema,
     /// Serve the gRPC API (built-in packs unless --policies is given).
-    Serve(linewall_server::ServeArgs),
+    Serve(Box<linewall_server::ServeArgs>),
     /// Audit tools.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -67,7 +67,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => cmd_scan::run(&args),
         Command::Test { dir, quiet } => cmd_test::run(dir.as_deref(), quiet),
         Command::Lint { dir } => cmd_lint::run(dir.as_deref()),
-        Command::Serve(args) => match linewall_server::run(args, load::options()) {
+        Command::Serve(args) => match linewall_server::run(*args, load::options()) {
             Ok(()) => 0,
             Err(e) => {
                 eprintln!("error: {e:#}");

@@ -29,6 +29,8 @@ pub struct Metrics {
     reloads_rejected: AtomicU64,
     detector_hits: RwLock<HashMap<String, AtomicU64>>,
     detector_errors: RwLock<HashMap<String, AtomicU64>>,
+    /// Findings of values split across messages, by detector.
+    split_hits: RwLock<HashMap<String, AtomicU64>>,
 }
 
 fn bump(map: &RwLock<HashMap<String, AtomicU64>>, key: &str) {
@@ -73,6 +75,9 @@ impl Metrics {
         self.latency_sum_ns.fetch_add(u64::try_from(took.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
         for f in &v.findings {
             bump(&self.detector_hits, &f.detector);
+            if !f.parts.is_empty() {
+                bump(&self.split_hits, &f.detector);
+            }
         }
         for e in &v.errors {
             bump(&self.detector_errors, &e.detector);
@@ -127,6 +132,17 @@ impl Metrics {
             keys.sort();
             for k in keys {
                 let _ = writeln!(s, "linewall_detector_hits_total{{detector=\"{k}\"}} {}", g(&m[k]));
+            }
+        }
+        let _ = writeln!(
+            s,
+            "# HELP linewall_split_findings_total Findings of values split across messages, by detector.\n# TYPE linewall_split_findings_total counter"
+        );
+        if let Ok(m) = self.split_hits.read() {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            for k in keys {
+                let _ = writeln!(s, "linewall_split_findings_total{{detector=\"{k}\"}} {}", g(&m[k]));
             }
         }
         let _ = writeln!(

@@ -25,6 +25,9 @@ pub struct Evaluator {
     pub decisions: Option<crate::decision_log::DecisionLog>,
     /// Counters for `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Joining of values split across messages (docs/10-conversations.md); `None` judges
+    /// every message alone.
+    pub conversations: Option<Arc<linewall_engine::conversation::Conversations>>,
 }
 
 impl Evaluator {
@@ -50,8 +53,12 @@ impl Evaluator {
     /// microseconds, less than handing it to a blocking thread and back costs (two thread
     /// wake-ups); bigger messages, and sets with plugins (bounded only by their
     /// `timeout_ms`), go to the blocking pool so they cannot stall other connections.
-    fn inline(&self, set: &PolicySet, encoded_len: usize) -> bool {
-        encoded_len <= INLINE_MAX_BYTES && !set.has_plugins()
+    /// A message whose conversation lives in a remote store (network round trips) also
+    /// goes to the blocking pool.
+    fn inline(&self, set: &PolicySet, msg: &linewall_engine::Message, encoded_len: usize) -> bool {
+        encoded_len <= INLINE_MAX_BYTES
+            && !set.has_plugins()
+            && !self.conversations.as_ref().is_some_and(|c| c.is_remote_for(msg))
     }
 
     fn judge(&self, set: &PolicySet, msg: &linewall_engine::Message) -> pb::EvaluateResponse {
@@ -66,7 +73,10 @@ impl Evaluator {
             };
         }
         let started = std::time::Instant::now();
-        let verdict = set.evaluate(msg);
+        let verdict = match &self.conversations {
+            Some(c) => c.evaluate(set, msg),
+            None => set.evaluate(msg),
+        };
         self.metrics.verdict(&verdict, started.elapsed());
         if let Some(log) = &self.decisions {
             log.record(msg, &verdict);
@@ -108,7 +118,7 @@ impl pb::linewall_server::Linewall for Evaluator {
         let deadline = deadline_of(&request);
         let (msg, len) = self.check(request.into_inner(), false)?;
         let set = self.policies.current();
-        if self.inline(&set, len) {
+        if self.inline(&set, &msg, len) {
             return Ok(Response::new(self.judge(&set, &msg)));
         }
         let this = self.clone();
@@ -142,7 +152,7 @@ impl pb::linewall_server::Linewall for Evaluator {
                 let out = match item.and_then(|req| this.check(req, true)) {
                     Ok((msg, len)) => {
                         let set = this.policies.current();
-                        if this.inline(&set, len) {
+                        if this.inline(&set, &msg, len) {
                             Ok(this.judge(&set, &msg))
                         } else {
                             let worker = this.clone();
