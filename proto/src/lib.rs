@@ -5,6 +5,8 @@
 
 #![allow(missing_docs, clippy::all)]
 
+pub mod codec;
+
 /// Generated `linewall.v1` types and services.
 pub mod v1 {
     tonic::include_proto!("linewall.v1");

@@ -8,6 +8,7 @@
 pub mod conversation_store;
 pub mod convert;
 pub mod decision_log;
+pub mod listen;
 pub mod metrics;
 pub mod service;
 pub mod state;
@@ -24,9 +25,15 @@ use linewall_proto::v1 as pb;
 use service::{Admin, Evaluator, admin_auth};
 use state::{Policies, Source};
 
-/// Hard cap on a request frame; messages between `--max-message-bytes` and this get
-/// `RESOURCE_EXHAUSTED` from the handler, larger frames are refused by the transport.
-const TRANSPORT_LIMIT_BYTES: usize = 64 << 20;
+/// HTTP/2 streams (calls) one connection may have open at once.
+const MAX_CONCURRENT_STREAMS: u32 = 128;
+/// Largest request header block a client may send.
+const MAX_HEADER_LIST_BYTES: u32 = 16 << 10;
+/// Keepalive: a ping after this long without frames, and the connection is closed when
+/// the answer does not come within [`KEEPALIVE_TIMEOUT`] (dead or stalled peers).
+const KEEPALIVE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
+/// See [`KEEPALIVE_INTERVAL`].
+const KEEPALIVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Flags of `linewall serve`.
 #[derive(Debug, Clone, clap::Args)]
@@ -44,9 +51,21 @@ pub struct ServeArgs {
     /// environment variables override it.
     #[arg(long, env = "LINEWALL_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Bearer token for PolicyAdmin; without one the admin API refuses every call.
+    /// Bearer token for PolicyAdmin; without one the admin API refuses every call. Prefer
+    /// the environment or --admin-token-file: a flag is visible to every local user.
     #[arg(long, env = "LINEWALL_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+    /// File holding the PolicyAdmin bearer token (one line; surrounding whitespace dropped).
+    #[arg(long, env = "LINEWALL_ADMIN_TOKEN_FILE", conflicts_with = "admin_token")]
+    pub admin_token_file: Option<PathBuf>,
+    /// Most gRPC connections open at once (also kept under the open-file limit); more are
+    /// closed on accept.
+    #[arg(long, env = "LINEWALL_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Seconds a new connection has to send its first bytes (gRPC) or its request head
+    /// (metrics endpoint); slower ones are closed.
+    #[arg(long, env = "LINEWALL_HANDSHAKE_TIMEOUT")]
+    pub handshake_timeout: Option<u64>,
     /// TLS certificate chain (PEM); with --tls-key, serves TLS only.
     #[arg(long, env = "LINEWALL_TLS_CERT")]
     pub tls_cert: Option<PathBuf>,
@@ -92,6 +111,9 @@ struct FileConfig {
     listen: Option<SocketAddr>,
     max_message_bytes: Option<usize>,
     admin_token: Option<String>,
+    admin_token_file: Option<PathBuf>,
+    max_connections: Option<usize>,
+    handshake_timeout: Option<u64>,
     metrics_listen: Option<SocketAddr>,
     decision_log: Option<String>,
     tls_cert: Option<PathBuf>,
@@ -110,7 +132,12 @@ fn merge_config(mut args: ServeArgs) -> anyhow::Result<ServeArgs> {
         args.policies = args.policies.or(file.policies);
         args.listen = args.listen.or(file.listen);
         args.max_message_bytes = args.max_message_bytes.or(file.max_message_bytes);
-        args.admin_token = args.admin_token.or(file.admin_token);
+        if args.admin_token.is_none() && args.admin_token_file.is_none() {
+            args.admin_token = file.admin_token;
+            args.admin_token_file = file.admin_token_file;
+        }
+        args.max_connections = args.max_connections.or(file.max_connections);
+        args.handshake_timeout = args.handshake_timeout.or(file.handshake_timeout);
         args.metrics_listen = args.metrics_listen.or(file.metrics_listen);
         args.decision_log = args.decision_log.or(file.decision_log);
         args.tls_cert = args.tls_cert.or(file.tls_cert);
@@ -125,6 +152,14 @@ fn merge_config(mut args: ServeArgs) -> anyhow::Result<ServeArgs> {
     }
     args.listen = args.listen.or(Some(SocketAddr::from(([127, 0, 0, 1], 50051))));
     args.max_message_bytes = args.max_message_bytes.or(Some(1 << 20));
+    if let Some(path) = &args.admin_token_file {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let token = text.trim();
+        anyhow::ensure!(!token.is_empty(), "{} holds no admin token", path.display());
+        args.admin_token = Some(token.to_owned());
+    }
+    anyhow::ensure!(args.max_connections != Some(0), "--max-connections must be at least 1");
+    anyhow::ensure!(args.handshake_timeout != Some(0), "--handshake-timeout must be at least 1 second");
     anyhow::ensure!(
         args.tls_cert.is_some() == args.tls_key.is_some(),
         "--tls-cert and --tls-key go together"
@@ -139,7 +174,10 @@ fn merge_config(mut args: ServeArgs) -> anyhow::Result<ServeArgs> {
 fn init_logs(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colours only on a terminal: escape codes in a log file or a collector are noise.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     let _ = if format == "json" { builder.json().try_init() } else { builder.try_init() };
 }
 
@@ -164,7 +202,25 @@ pub async fn serve(args: ServeArgs, options: LoadOptions) -> anyhow::Result<()> 
         Policies::new(source, options, Arc::clone(&metrics))
             .map_err(|e| anyhow::anyhow!("policies failed to load:\n{e}"))?,
     );
-    tracing::info!(policy_version = %policies.current().version(), listen = %listen, noop = args.noop, "linewall serving");
+    let grpc_listener =
+        tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+    let grpc_addr = grpc_listener.local_addr().context("reading the bound address")?;
+    let fds = listen::fd_budget();
+    let handshake_timeout = std::time::Duration::from_secs(args.handshake_timeout.unwrap_or(10));
+    let metrics_limits = listen::Limits {
+        max_connections: metrics::HTTP_MAX_CONNECTIONS
+            .min(usize::try_from(fds / 8).unwrap_or(usize::MAX))
+            .max(1),
+        handshake_timeout,
+    };
+    let grpc_limits = listen::Limits {
+        max_connections: args
+            .max_connections
+            .unwrap_or(4096)
+            .min(usize::try_from(fds).unwrap_or(usize::MAX).saturating_sub(metrics_limits.max_connections))
+            .max(1),
+        handshake_timeout,
+    };
 
     let decisions = match args.decision_log.as_deref() {
         None => None,
@@ -189,10 +245,17 @@ pub async fn serve(args: ServeArgs, options: LoadOptions) -> anyhow::Result<()> 
         metrics: Arc::clone(&metrics),
         conversations,
     };
+    let mut metrics_addr = None;
     if let Some(addr) = args.metrics_listen {
         let listener =
             tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
-        tokio::spawn(metrics::serve_http(listener, Arc::clone(&metrics), Arc::clone(&policies)));
+        metrics_addr = Some(listener.local_addr().context("reading the bound address")?);
+        tokio::spawn(metrics::serve_http(
+            listener,
+            Arc::clone(&metrics),
+            Arc::clone(&policies),
+            metrics_limits,
+        ));
     }
     if let (Some(path), false) = (policies.path().map(PathBuf::from), args.no_watch) {
         tokio::spawn(watch::watch(path, Arc::clone(&policies), |_| {}));
@@ -202,14 +265,22 @@ pub async fn serve(args: ServeArgs, options: LoadOptions) -> anyhow::Result<()> 
 
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter.set_serving::<pb::linewall_server::LinewallServer<Evaluator>>().await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(linewall_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()
-        .context("building the reflection service")?;
+    health_reporter.set_serving::<pb::policy_admin_server::PolicyAdminServer<Admin>>().await;
+    // Both reflection versions: grpcurl uses v1, older tools (grpcio-reflection, Postman,
+    // Evans) only v1alpha.
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(linewall_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection().build_v1().context("building the reflection service")?;
+    let reflection_v1alpha = reflection().build_v1alpha().context("building the reflection service")?;
 
+    // The transport refuses a frame over the limit from its 5-byte header, before reading
+    // the message (see `too_large_is_resource_exhausted` for the status).
+    let max_message_bytes = args.max_message_bytes.unwrap_or(1 << 20);
     let linewall =
-        pb::linewall_server::LinewallServer::new(evaluator).max_decoding_message_size(TRANSPORT_LIMIT_BYTES);
+        pb::linewall_server::LinewallServer::new(evaluator).max_decoding_message_size(max_message_bytes);
     let mtls = args.client_ca.is_some();
     let admin = pb::policy_admin_server::PolicyAdminServer::with_interceptor(admin, admin_auth(token, mtls));
 
@@ -226,22 +297,42 @@ pub async fn serve(args: ServeArgs, options: LoadOptions) -> anyhow::Result<()> 
         });
     }
 
-    let mut builder = tonic::transport::Server::builder();
+    let mut builder = tonic::transport::Server::builder()
+        .max_concurrent_streams(MAX_CONCURRENT_STREAMS)
+        .http2_max_header_list_size(MAX_HEADER_LIST_BYTES)
+        .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
+        .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
+        .http2_max_pending_accept_reset_streams(Some(64));
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         let read = |p: &PathBuf| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
         let mut tls = tonic::transport::ServerTlsConfig::new()
-            .identity(tonic::transport::Identity::from_pem(read(cert)?, read(key)?));
+            .identity(tonic::transport::Identity::from_pem(read(cert)?, read(key)?))
+            .timeout(handshake_timeout);
         if let Some(ca) = &args.client_ca {
             tls = tls.client_ca_root(tonic::transport::Certificate::from_pem(read(ca)?));
         }
         builder = builder.tls_config(tls).context("configuring TLS")?;
     }
+    tracing::info!(
+        policy_version = %policies.current().version(),
+        listen = %grpc_addr,
+        metrics_listen = %metrics_addr.map_or_else(|| String::from("off"), |a| a.to_string()),
+        max_connections = grpc_limits.max_connections,
+        noop = args.noop,
+        "linewall serving"
+    );
+    let incoming = listen::incoming(grpc_listener, grpc_limits, Arc::clone(&metrics));
     builder
+        .layer(tower::util::MapResponseLayer::new(too_large_is_resource_exhausted(
+            max_message_bytes,
+            Arc::clone(&metrics),
+        )))
         .add_service(health_service)
-        .add_service(reflection)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
         .add_service(linewall)
         .add_service(admin)
-        .serve_with_shutdown(listen, shutdown_signal())
+        .serve_with_incoming_shutdown(incoming, shutdown_signal())
         .await
         .context("serving gRPC")?;
     tracing::info!("linewall stopped");
@@ -275,6 +366,33 @@ fn conversations(
         Some(_) => anyhow::bail!("--conversation-store must be `memory` or `redis://HOST:PORT`"),
     };
     Ok(Some(Arc::new(conv)))
+}
+
+/// tonic refuses a frame over the limit from its header with OUT_OF_RANGE; the API
+/// promises RESOURCE_EXHAUSTED (docs/08-grpc.md). Rewrites that answer (unary calls; a
+/// stream's is rewritten where the handler sees it) and counts it.
+fn too_large_is_resource_exhausted(
+    limit: usize,
+    metrics: Arc<metrics::Metrics>,
+) -> impl Fn(http::Response<tonic::body::Body>) -> http::Response<tonic::body::Body> + Clone {
+    move |mut resp| {
+        let h = resp.headers();
+        let out_of_range = h.get("grpc-status").is_some_and(|v| v.as_bytes() == b"11");
+        let too_long = h.get("grpc-message").is_some_and(|v| {
+            v.to_str().is_ok_and(|m| m.contains("decoded%20message%20length%20too%20large"))
+        });
+        if out_of_range && too_long {
+            metrics.rejected("too_large");
+            let h = resp.headers_mut();
+            h.insert("grpc-status", http::HeaderValue::from_static("8"));
+            if let Ok(v) = http::HeaderValue::from_str(&format!(
+                "message%20exceeds%20the%20limit%20of%20{limit}%20bytes"
+            )) {
+                h.insert("grpc-message", v);
+            }
+        }
+        resp
+    }
 }
 
 /// Key of the value hashes in the decision log: derived from the configured hash key,

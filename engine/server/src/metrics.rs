@@ -1,273 +1,443 @@
-//! Prometheus metrics, served as text on `--metrics-listen` (`/metrics`, `/healthz`).
+//! Prometheus metrics (`prometheus-client`), served with hyper on `--metrics-listen`:
+//! `GET /metrics` (OpenMetrics text) and `GET /healthz`.
+//!
+//! The endpoint is reachable without credentials, so it is built to be cheap to keep up:
+//! a cap on open connections, one request per connection, a deadline for the request head
+//! and for the whole connection, GET and HEAD only.
 
-use std::collections::HashMap;
-use std::fmt::Write as _;
-use std::sync::RwLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::AtomicI64;
 use std::time::Duration;
 
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::{Method, Request, Response, StatusCode, header};
 use linewall_engine::plugin::PluginStats;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 
 /// Upper bounds of the latency histogram, in seconds.
 const BUCKETS: [f64; 12] =
     [0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.05, 0.1];
 
-/// Every counter the server exports.
-#[derive(Default)]
-pub struct Metrics {
-    requests_unary: AtomicU64,
-    requests_stream: AtomicU64,
-    allow: AtomicU64,
-    redact: AtomicU64,
-    block: AtomicU64,
-    rejected_input: AtomicU64,
-    buckets: [AtomicU64; BUCKETS.len()],
-    latency_count: AtomicU64,
-    latency_sum_ns: AtomicU64,
-    reloads_ok: AtomicU64,
-    reloads_rejected: AtomicU64,
-    detector_hits: RwLock<HashMap<String, AtomicU64>>,
-    detector_errors: RwLock<HashMap<String, AtomicU64>>,
-    /// Findings of values split across messages, by detector.
-    split_hits: RwLock<HashMap<String, AtomicU64>>,
+/// Open connections the metrics endpoint accepts at once; more are closed on accept.
+pub const HTTP_MAX_CONNECTIONS: usize = 64;
+/// The whole connection (head, answer, write) must be done within this.
+const HTTP_CONNECTION_DEADLINE: Duration = Duration::from_secs(10);
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RpcLabel {
+    rpc: &'static str,
 }
 
-fn bump(map: &RwLock<HashMap<String, AtomicU64>>, key: &str) {
-    if let Ok(m) = map.read()
-        && let Some(c) = m.get(key)
-    {
-        c.fetch_add(1, Ordering::Relaxed);
-        return;
-    }
-    if let Ok(mut m) = map.write() {
-        m.entry(key.to_owned()).or_default().fetch_add(1, Ordering::Relaxed);
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabel {
+    reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ActionLabel {
+    action: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DetectorLabel {
+    detector: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RuleLabels {
+    policy: String,
+    rule: String,
+    action: &'static str,
+    mode: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabel {
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct VersionLabel {
+    policy_version: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ListenerLabel {
+    listener: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RefusedLabels {
+    listener: &'static str,
+    reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PluginLabels {
+    detector: String,
+    module: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PluginFailureLabels {
+    detector: String,
+    module: String,
+    kind: String,
+}
+
+/// The WASM plugins' series, refilled from their stats at each scrape.
+#[derive(Default)]
+struct PluginSeries {
+    calls: Family<PluginLabels, Gauge<i64, AtomicI64>>,
+    instances: Family<PluginLabels, Gauge<i64, AtomicI64>>,
+    fuel: Family<PluginLabels, Gauge<i64, AtomicI64>>,
+    trips: Family<PluginLabels, Gauge<i64, AtomicI64>>,
+    open: Family<PluginLabels, Gauge<i64, AtomicI64>>,
+    failures: Family<PluginFailureLabels, Gauge<i64, AtomicI64>>,
+}
+
+/// Every series the server exports.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RpcLabel, Counter>,
+    rejected: Family<ReasonLabel, Counter>,
+    verdicts: Family<ActionLabel, Counter>,
+    latency: Histogram,
+    detector_hits: Family<DetectorLabel, Counter>,
+    /// Findings of values split across messages (docs/10-conversations.md), by detector.
+    split_findings: Family<DetectorLabel, Counter>,
+    detector_errors: Family<DetectorLabel, Counter>,
+    rule_matches: Family<RuleLabels, Counter>,
+    reloads: Family<ResultLabel, Counter>,
+    last_reload_ok: Gauge<i64, AtomicI64>,
+    policy_info: Family<VersionLabel, Gauge<i64, AtomicI64>>,
+    open_connections: Family<ListenerLabel, Gauge<i64, AtomicI64>>,
+    refused_connections: Family<RefusedLabels, Counter>,
+    accept_errors: Family<ListenerLabel, Counter>,
+    plugins: PluginSeries,
+    /// Scrapes refill the per-scrape families; one at a time.
+    scrape: Mutex<()>,
+}
+
+fn u64_to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        let requests = Family::<RpcLabel, Counter>::default();
+        registry.register("linewall_requests", "Messages received, by API", requests.clone());
+        let rejected = Family::<ReasonLabel, Counter>::default();
+        registry.register(
+            "linewall_rejected",
+            "Messages refused for bad input, by reason (too_large, invalid, malformed)",
+            rejected.clone(),
+        );
+        let verdicts = Family::<ActionLabel, Counter>::default();
+        registry.register("linewall_verdicts", "Verdicts, by action", verdicts.clone());
+        let latency = Histogram::new(BUCKETS);
+        registry.register("linewall_evaluation_seconds", "Time to evaluate one message", latency.clone());
+        let detector_hits = Family::<DetectorLabel, Counter>::default();
+        registry.register("linewall_detector_hits", "Findings, by detector", detector_hits.clone());
+        let split_findings = Family::<DetectorLabel, Counter>::default();
+        registry.register(
+            "linewall_split_findings",
+            "Findings of values split across messages, by detector",
+            split_findings.clone(),
+        );
+        let detector_errors = Family::<DetectorLabel, Counter>::default();
+        registry.register(
+            "linewall_detector_errors",
+            "Detector failures (plugin traps, timeouts), by detector",
+            detector_errors.clone(),
+        );
+        let rule_matches = Family::<RuleLabels, Counter>::default();
+        registry.register(
+            "linewall_rule_matches",
+            "Rules that fired, by policy and rule; mode=\"monitor\" counts what the rule would have done",
+            rule_matches.clone(),
+        );
+        let reloads = Family::<ResultLabel, Counter>::default();
+        registry.register("linewall_reloads", "Policy reloads, by result", reloads.clone());
+        let last_reload_ok = Gauge::<i64, AtomicI64>::default();
+        last_reload_ok.set(1);
+        registry.register(
+            "linewall_last_reload_success",
+            "1 if the last policy reload (or the start-up load) succeeded, 0 if it was rejected",
+            last_reload_ok.clone(),
+        );
+        let policy_info = Family::<VersionLabel, Gauge<i64, AtomicI64>>::default();
+        registry.register("linewall_policy_info", "The policy set serving", policy_info.clone());
+        let open_connections = Family::<ListenerLabel, Gauge<i64, AtomicI64>>::default();
+        registry.register(
+            "linewall_open_connections",
+            "Connections open now, by listener (grpc, metrics)",
+            open_connections.clone(),
+        );
+        let refused_connections = Family::<RefusedLabels, Counter>::default();
+        registry.register(
+            "linewall_refused_connections",
+            "Connections closed unserved, by listener and reason (limit, handshake_timeout)",
+            refused_connections.clone(),
+        );
+        let accept_errors = Family::<ListenerLabel, Counter>::default();
+        registry.register(
+            "linewall_accept_errors",
+            "Failed accepts (e.g. out of file descriptors), by listener",
+            accept_errors.clone(),
+        );
+        let plugins = PluginSeries::default();
+        registry.register("linewall_plugin_calls", "Plugin calls (total)", plugins.calls.clone());
+        registry.register(
+            "linewall_plugin_instances_created",
+            "Plugin instances created (first use, after a trap, after the call quota; total)",
+            plugins.instances.clone(),
+        );
+        registry.register(
+            "linewall_plugin_fuel_consumed",
+            "Fuel (about one per WASM instruction) consumed by plugin calls (total)",
+            plugins.fuel.clone(),
+        );
+        registry.register(
+            "linewall_plugin_breaker_trips",
+            "Times a plugin's circuit breaker opened (total)",
+            plugins.trips.clone(),
+        );
+        registry.register(
+            "linewall_plugin_breaker_open",
+            "1 while a plugin's circuit breaker is open (its rules apply on_error): alert on it",
+            plugins.open.clone(),
+        );
+        registry.register(
+            "linewall_plugin_failures",
+            "Failed plugin calls, by kind (trap, out_of_fuel, timeout, memory, invalid_output, plugin_error, circuit_open; total)",
+            plugins.failures.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            rejected,
+            verdicts,
+            latency,
+            detector_hits,
+            split_findings,
+            detector_errors,
+            rule_matches,
+            reloads,
+            last_reload_ok,
+            policy_info,
+            open_connections,
+            refused_connections,
+            accept_errors,
+            plugins,
+            scrape: Mutex::new(()),
+        }
     }
 }
 
 impl Metrics {
     /// Counts a request (`stream` for messages of EvaluateStream).
     pub fn request(&self, stream: bool) {
-        if stream { &self.requests_stream } else { &self.requests_unary }.fetch_add(1, Ordering::Relaxed);
+        let rpc = if stream { "evaluate_stream" } else { "evaluate" };
+        self.requests.get_or_create(&RpcLabel { rpc }).inc();
     }
 
-    /// Counts a request refused for bad input.
-    pub fn rejected(&self) {
-        self.rejected_input.fetch_add(1, Ordering::Relaxed);
+    /// Counts a request refused for bad input: `too_large`, `invalid` or `malformed`.
+    pub fn rejected(&self, reason: &'static str) {
+        self.rejected.get_or_create(&ReasonLabel { reason }).inc();
     }
 
     /// Records one verdict and how long it took.
     pub fn verdict(&self, v: &linewall_engine::Verdict, took: Duration) {
-        use linewall_engine::verdict::Action;
-        match v.action {
-            Action::Allow => &self.allow,
-            Action::Redact => &self.redact,
-            Action::Block => &self.block,
-        }
-        .fetch_add(1, Ordering::Relaxed);
-        let secs = took.as_secs_f64();
-        for (i, b) in BUCKETS.iter().enumerate() {
-            if secs <= *b {
-                self.buckets[i].fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        self.latency_count.fetch_add(1, Ordering::Relaxed);
-        self.latency_sum_ns.fetch_add(u64::try_from(took.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
+        self.verdicts.get_or_create(&ActionLabel { action: v.action.as_str() }).inc();
+        self.latency.observe(took.as_secs_f64());
         for f in &v.findings {
-            bump(&self.detector_hits, &f.detector);
+            self.detector_hits.get_or_create(&DetectorLabel { detector: f.detector.clone() }).inc();
             if !f.parts.is_empty() {
-                bump(&self.split_hits, &f.detector);
+                self.split_findings.get_or_create(&DetectorLabel { detector: f.detector.clone() }).inc();
             }
         }
         for e in &v.errors {
-            bump(&self.detector_errors, &e.detector);
+            self.detector_errors.get_or_create(&DetectorLabel { detector: e.detector.clone() }).inc();
+        }
+        for m in &v.matched {
+            let mode = match m.mode {
+                linewall_engine::verdict::Mode::Enforce => "enforce",
+                linewall_engine::verdict::Mode::Monitor => "monitor",
+            };
+            self.rule_matches
+                .get_or_create(&RuleLabels {
+                    policy: m.policy.clone(),
+                    rule: m.rule.clone(),
+                    action: m.action.as_str(),
+                    mode,
+                })
+                .inc();
         }
     }
 
-    /// Counts a reload.
+    /// Counts a reload and remembers its result for `/healthz`.
     pub fn reload(&self, ok: bool) {
-        if ok { &self.reloads_ok } else { &self.reloads_rejected }.fetch_add(1, Ordering::Relaxed);
+        self.reloads.get_or_create(&ResultLabel { result: if ok { "ok" } else { "rejected" } }).inc();
+        self.last_reload_ok.set(i64::from(ok));
     }
 
-    /// The Prometheus text exposition.
+    /// Whether the last reload succeeded (true before any).
+    pub fn last_reload_ok(&self) -> bool {
+        self.last_reload_ok.get() == 1
+    }
+
+    /// A connection opened (`+1`) or closed (`-1`) on `listener`.
+    pub fn connection(&self, listener: &'static str, delta: i64) {
+        self.open_connections.get_or_create(&ListenerLabel { listener }).inc_by(delta);
+    }
+
+    /// A connection closed unserved on `listener` (`limit`, `handshake_timeout`).
+    pub fn refused(&self, listener: &'static str, reason: &'static str) {
+        self.refused_connections.get_or_create(&RefusedLabels { listener, reason }).inc();
+    }
+
+    /// A failed accept on `listener`.
+    pub fn accept_error(&self, listener: &'static str) {
+        self.accept_errors.get_or_create(&ListenerLabel { listener }).inc();
+    }
+
+    /// The OpenMetrics text exposition.
     pub fn render(&self, policy_version: &str, plugins: &[PluginStats]) -> String {
-        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let _one_at_a_time = self.scrape.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Undecodable requests are counted by the codec, before any handler runs.
+        let malformed = linewall_proto::codec::MALFORMED.load(std::sync::atomic::Ordering::Relaxed);
+        let counted = self.rejected.get_or_create(&ReasonLabel { reason: "malformed" });
+        counted.inc_by(malformed.saturating_sub(counted.get()));
+        drop(counted);
+        self.policy_info.clear();
+        self.policy_info.get_or_create(&VersionLabel { policy_version: policy_version.to_owned() }).set(1);
+        let p = &self.plugins;
+        for fam in [&p.calls, &p.instances, &p.fuel, &p.trips, &p.open] {
+            fam.clear();
+        }
+        p.failures.clear();
+        for s in plugins {
+            let l = PluginLabels { detector: s.detector.clone(), module: s.module_sha256.clone() };
+            p.calls.get_or_create(&l).set(u64_to_i64(s.calls));
+            p.instances.get_or_create(&l).set(u64_to_i64(s.instances_created));
+            p.fuel.get_or_create(&l).set(u64_to_i64(s.fuel_consumed));
+            p.trips.get_or_create(&l).set(u64_to_i64(s.breaker_trips));
+            p.open.get_or_create(&l).set(i64::from(s.breaker_open));
+            for (kind, n) in &s.failures {
+                let l = PluginFailureLabels {
+                    detector: l.detector.clone(),
+                    module: l.module.clone(),
+                    kind: kind.to_string(),
+                };
+                p.failures.get_or_create(&l).set(u64_to_i64(*n));
+            }
+        }
         let mut s = String::new();
-        let _ = writeln!(
-            s,
-            "# HELP linewall_requests_total Messages received, by API.\n# TYPE linewall_requests_total counter"
-        );
-        let _ = writeln!(s, "linewall_requests_total{{rpc=\"evaluate\"}} {}", g(&self.requests_unary));
-        let _ =
-            writeln!(s, "linewall_requests_total{{rpc=\"evaluate_stream\"}} {}", g(&self.requests_stream));
-        let _ = writeln!(
-            s,
-            "# HELP linewall_rejected_total Messages refused for bad input.\n# TYPE linewall_rejected_total counter"
-        );
-        let _ = writeln!(s, "linewall_rejected_total {}", g(&self.rejected_input));
-        let _ = writeln!(
-            s,
-            "# HELP linewall_verdicts_total Verdicts, by action.\n# TYPE linewall_verdicts_total counter"
-        );
-        for (a, c) in [("allow", &self.allow), ("redact", &self.redact), ("block", &self.block)] {
-            let _ = writeln!(s, "linewall_verdicts_total{{action=\"{a}\"}} {}", g(c));
-        }
-        let _ = writeln!(
-            s,
-            "# HELP linewall_evaluation_seconds Time to evaluate one message.\n# TYPE linewall_evaluation_seconds histogram"
-        );
-        for (i, b) in BUCKETS.iter().enumerate() {
-            let _ = writeln!(s, "linewall_evaluation_seconds_bucket{{le=\"{b}\"}} {}", g(&self.buckets[i]));
-        }
-        let count = g(&self.latency_count);
-        let _ = writeln!(s, "linewall_evaluation_seconds_bucket{{le=\"+Inf\"}} {count}");
-        let _ = writeln!(s, "linewall_evaluation_seconds_sum {}", g(&self.latency_sum_ns) as f64 / 1e9);
-        let _ = writeln!(s, "linewall_evaluation_seconds_count {count}");
-        let _ = writeln!(
-            s,
-            "# HELP linewall_detector_hits_total Findings, by detector.\n# TYPE linewall_detector_hits_total counter"
-        );
-        if let Ok(m) = self.detector_hits.read() {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            for k in keys {
-                let _ = writeln!(s, "linewall_detector_hits_total{{detector=\"{k}\"}} {}", g(&m[k]));
-            }
-        }
-        let _ = writeln!(
-            s,
-            "# HELP linewall_split_findings_total Findings of values split across messages, by detector.\n# TYPE linewall_split_findings_total counter"
-        );
-        if let Ok(m) = self.split_hits.read() {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            for k in keys {
-                let _ = writeln!(s, "linewall_split_findings_total{{detector=\"{k}\"}} {}", g(&m[k]));
-            }
-        }
-        let _ = writeln!(
-            s,
-            "# HELP linewall_detector_errors_total Detector failures (plugin traps, timeouts), by detector.\n# TYPE linewall_detector_errors_total counter"
-        );
-        if let Ok(m) = self.detector_errors.read() {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            for k in keys {
-                let _ = writeln!(s, "linewall_detector_errors_total{{detector=\"{k}\"}} {}", g(&m[k]));
-            }
-        }
-        let _ = writeln!(
-            s,
-            "# HELP linewall_reloads_total Policy reloads, by result.\n# TYPE linewall_reloads_total counter"
-        );
-        let _ = writeln!(s, "linewall_reloads_total{{result=\"ok\"}} {}", g(&self.reloads_ok));
-        let _ = writeln!(s, "linewall_reloads_total{{result=\"rejected\"}} {}", g(&self.reloads_rejected));
-        let _ = writeln!(
-            s,
-            "# HELP linewall_policy_info The policy set serving.\n# TYPE linewall_policy_info gauge"
-        );
-        let _ = writeln!(s, "linewall_policy_info{{policy_version=\"{policy_version}\"}} 1");
-        render_plugins(&mut s, plugins);
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut s, &self.registry);
         s
     }
 }
 
-/// A metric name, its type, its help text and how to read it from the stats.
-type Series = (&'static str, &'static str, &'static str, fn(&PluginStats) -> u64);
-
-/// The WASM plugins' counters: calls, failures by kind, breaker state, instances, fuel.
-fn render_plugins(s: &mut String, plugins: &[PluginStats]) {
-    if plugins.is_empty() {
-        return;
-    }
-    let series: [Series; 5] = [
-        ("linewall_plugin_calls_total", "counter", "Plugin calls.", |p| p.calls),
-        (
-            "linewall_plugin_instances_created_total",
-            "counter",
-            "Plugin instances created (first use, after a trap, after the call quota).",
-            |p| p.instances_created,
-        ),
-        (
-            "linewall_plugin_fuel_consumed_total",
-            "counter",
-            "Fuel (about one per WASM instruction) consumed by plugin calls.",
-            |p| p.fuel_consumed,
-        ),
-        ("linewall_plugin_breaker_trips_total", "counter", "Times a plugin's circuit breaker opened.", |p| {
-            p.breaker_trips
-        }),
-        (
-            "linewall_plugin_breaker_open",
-            "gauge",
-            "1 while a plugin's circuit breaker is open (its rules apply on_error): alert on it.",
-            |p| u64::from(p.breaker_open),
-        ),
-    ];
-    for (name, kind, help, value) in series {
-        let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        for p in plugins {
-            let _ = writeln!(
-                s,
-                "{name}{{detector=\"{}\",module=\"{}\"}} {}",
-                p.detector,
-                p.module_sha256,
-                value(p)
-            );
-        }
-    }
-    let name = "linewall_plugin_failures_total";
-    let _ = writeln!(
-        s,
-        "# HELP {name} Failed plugin calls, by kind (trap, out_of_fuel, timeout, memory, invalid_output, plugin_error, circuit_open).\n# TYPE {name} counter"
-    );
-    for p in plugins {
-        for (kind, n) in &p.failures {
-            let _ = writeln!(
-                s,
-                "{name}{{detector=\"{}\",module=\"{}\",kind=\"{kind}\"}} {n}",
-                p.detector, p.module_sha256
-            );
-        }
+/// What `/healthz` says: `ok`, or `degraded` while the last policy reload is rejected
+/// (the previous set keeps serving, so it stays 200: restarting would not help).
+fn health(metrics: &Metrics) -> String {
+    if metrics.last_reload_ok() {
+        String::from("ok\n")
+    } else {
+        String::from("degraded: the last policy reload was rejected; the previous set is serving\n")
     }
 }
 
-/// Serves `/metrics` and `/healthz` over plain HTTP/1.1 until the task is dropped.
+fn answer(
+    req: &Request<hyper::body::Incoming>,
+    metrics: &Metrics,
+    policies: &crate::state::Policies,
+) -> Response<Full<Bytes>> {
+    let reply = |status: StatusCode, content_type: &'static str, body: String| {
+        let mut r = Response::new(Full::new(Bytes::from(body)));
+        *r.status_mut() = status;
+        r.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(content_type));
+        r
+    };
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        let mut r = reply(StatusCode::METHOD_NOT_ALLOWED, "text/plain", String::from("GET or HEAD only\n"));
+        r.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("GET, HEAD"));
+        return r;
+    }
+    match req.uri().path() {
+        "/metrics" => {
+            let plugins = policies.options().plugin_loader.as_ref().map(|l| l.stats()).unwrap_or_default();
+            reply(
+                StatusCode::OK,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                metrics.render(policies.current().version(), &plugins),
+            )
+        }
+        "/healthz" => reply(StatusCode::OK, "text/plain", health(metrics)),
+        _ => reply(StatusCode::NOT_FOUND, "text/plain", String::from("not found\n")),
+    }
+}
+
+/// Serves `/metrics` and `/healthz` over HTTP/1.1 until the task is dropped.
 pub async fn serve_http(
     listener: tokio::net::TcpListener,
-    metrics: std::sync::Arc<Metrics>,
-    policies: std::sync::Arc<crate::state::Policies>,
+    metrics: Arc<Metrics>,
+    policies: Arc<crate::state::Policies>,
+    limits: crate::listen::Limits,
 ) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let mut backoff = crate::listen::Backoff::default();
     loop {
-        let Ok((mut sock, _)) = listener.accept().await else { continue };
-        let metrics = std::sync::Arc::clone(&metrics);
-        let policies = std::sync::Arc::clone(&policies);
-        tokio::spawn(async move {
-            // Read the request head (it may arrive in pieces), at most 4 KiB.
-            let mut buf = Vec::with_capacity(1024);
-            let mut chunk = [0u8; 1024];
-            while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 4096 {
-                match tokio::time::timeout(Duration::from_secs(5), sock.read(&mut chunk)).await {
-                    Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
-                    _ => return,
-                }
+        let sock = match listener.accept().await {
+            Ok((sock, _)) => {
+                backoff.reset();
+                sock
             }
-            let head = String::from_utf8_lossy(&buf);
-            let path = head.split_whitespace().nth(1).unwrap_or("/");
-            let (status, body) = match path {
-                "/metrics" => {
-                    let plugins =
-                        policies.options().plugin_loader.as_ref().map(|l| l.stats()).unwrap_or_default();
-                    ("200 OK", metrics.render(policies.current().version(), &plugins))
-                }
-                "/healthz" => ("200 OK", String::from("ok\n")),
-                _ => ("404 Not Found", String::from("not found\n")),
+            Err(e) => {
+                metrics.accept_error("metrics");
+                backoff.wait("metrics", &e).await;
+                continue;
+            }
+        };
+        let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
+            metrics.refused("metrics", "limit");
+            continue;
+        };
+        let metrics = Arc::clone(&metrics);
+        let policies = Arc::clone(&policies);
+        tokio::spawn(async move {
+            let _permit = permit;
+            metrics.connection("metrics", 1);
+            let svc = {
+                let metrics = Arc::clone(&metrics);
+                hyper::service::service_fn(move |req| {
+                    let r = answer(&req, &metrics, &policies);
+                    async move { Ok::<_, Infallible>(r) }
+                })
             };
-            let resp = format!(
-                "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = sock.write_all(resp.as_bytes()).await;
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.handshake_timeout)
+                .keep_alive(false)
+                .max_buf_size(16 << 10)
+                .serve_connection(TokioIo::new(sock), svc);
+            let deadline = HTTP_CONNECTION_DEADLINE.max(limits.handshake_timeout);
+            if tokio::time::timeout(deadline, conn).await.is_err() {
+                metrics.refused("metrics", "deadline");
+            }
+            metrics.connection("metrics", -1);
         });
     }
 }

@@ -2,6 +2,7 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use linewall_engine::policy::{LoadOptions, PolicySet, PolicySource};
 use linewall_proto::v1 as pb;
@@ -40,13 +41,13 @@ impl Evaluator {
         self.metrics.request(stream);
         let len = req.encoded_len();
         if len > self.max_message_bytes {
-            self.metrics.rejected();
+            self.metrics.rejected("too_large");
             return Err(Status::resource_exhausted(format!(
                 "message is {len} bytes; the limit is {} bytes",
                 self.max_message_bytes
             )));
         }
-        convert::message_in(req.message).map(|m| (m, len)).inspect_err(|_| self.metrics.rejected())
+        convert::message_in(req.message).map(|m| (m, len)).inspect_err(|_| self.metrics.rejected("invalid"))
     }
 
     /// Whether to evaluate on the I/O thread itself. A message of a few KiB takes tens of
@@ -70,6 +71,7 @@ impl Evaluator {
                     policy_version: set.version().to_owned(),
                     ..pb::Verdict::default()
                 }),
+                error: None,
             };
         }
         let started = std::time::Instant::now();
@@ -81,31 +83,112 @@ impl Evaluator {
         if let Some(log) = &self.decisions {
             log.record(msg, &verdict);
         }
-        pb::EvaluateResponse { verdict: Some(convert::verdict_out(verdict)) }
+        pb::EvaluateResponse { verdict: Some(convert::verdict_out(verdict)), error: None }
+    }
+
+    /// Judges on a blocking thread, unless the caller has gone (`left`) or its deadline
+    /// passed before the thread got to it (`None` then): a queue of abandoned work must
+    /// not delay the callers still waiting.
+    async fn judge_blocking(
+        &self,
+        set: Arc<PolicySet>,
+        msg: linewall_engine::Message,
+        deadline: Option<Deadline>,
+        left: Arc<AtomicBool>,
+    ) -> Result<Option<pb::EvaluateResponse>, Status> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let late = deadline.is_some_and(|d| d.passed());
+            (!late && !left.load(Ordering::Relaxed)).then(|| this.judge(&set, &msg))
+        })
+        .await
+        .map_err(|_| Status::internal("evaluation task failed"))
     }
 }
 
-/// When the caller stops waiting, from its `grpc-timeout` header. The server answers
-/// DEADLINE_EXCEEDED a little before that, so the caller gets the server's status rather
-/// than its own cancellation.
-fn deadline_of<T>(req: &Request<T>) -> Option<tokio::time::Instant> {
+/// A caller's deadline, from its `grpc-timeout` header.
+#[derive(Debug, Clone, Copy)]
+struct Deadline {
+    /// When the caller stops waiting.
+    caller: tokio::time::Instant,
+    /// When the server answers DEADLINE_EXCEEDED: a little before, so the caller gets the
+    /// server's status rather than its own cancellation.
+    answer_by: tokio::time::Instant,
+}
+
+impl Deadline {
+    fn passed(&self) -> bool {
+        tokio::time::Instant::now() >= self.answer_by
+    }
+}
+
+/// The caller's deadline; `None` without a valid `grpc-timeout` (at most 8 digits and a
+/// unit, as the gRPC spec says) or when it lies beyond what the clock can represent.
+fn deadline_of<T>(req: &Request<T>) -> Option<Deadline> {
     let v = req.metadata().get("grpc-timeout")?.to_str().ok()?;
     let (num, unit) = v.split_at(v.len().checked_sub(1)?);
+    if num.is_empty() || num.len() > 8 || !num.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
     let n: u64 = num.parse().ok()?;
     let budget = match unit {
-        "H" => std::time::Duration::from_secs(n.saturating_mul(3600)),
-        "M" => std::time::Duration::from_secs(n.saturating_mul(60)),
+        "H" => std::time::Duration::from_secs(n.checked_mul(3600)?),
+        "M" => std::time::Duration::from_secs(n.checked_mul(60)?),
         "S" => std::time::Duration::from_secs(n),
         "m" => std::time::Duration::from_millis(n),
         "u" => std::time::Duration::from_micros(n),
         "n" => std::time::Duration::from_nanos(n),
         _ => return None,
     };
-    Some(tokio::time::Instant::now() + budget.mul_f64(0.8))
+    let now = tokio::time::Instant::now();
+    Some(Deadline { caller: now.checked_add(budget)?, answer_by: now.checked_add(budget.mul_f64(0.8))? })
+}
+
+fn deadline_exceeded() -> Status {
+    Status::deadline_exceeded("the caller's deadline passed before the verdict was ready")
+}
+
+/// Sets its flag when dropped: the handler's future is dropped when the caller goes away
+/// (cancellation, reset stream, closed connection) or tonic's own timeout fires.
+struct LeftGuard(Arc<AtomicBool>);
+
+impl Drop for LeftGuard {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 /// Largest encoded message evaluated on the I/O thread (see [`Evaluator::inline`]).
 const INLINE_MAX_BYTES: usize = 8 << 10;
+
+/// Encoded bytes of responses one EvaluateStream may hold queued for a client that does
+/// not read. When they are spent the stream stops reading requests (HTTP/2 flow control
+/// then stops the client) until the client reads.
+pub const STREAM_QUEUE_BYTES: usize = 4 << 20;
+
+/// The field path a conversion error names (`message.channel: unknown value 9`).
+fn field_of(status: &Status) -> String {
+    status
+        .message()
+        .split_once(": ")
+        .map(|(head, _)| head)
+        .filter(|h| h.starts_with("message") && !h.contains(' '))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A per-message error for EvaluateStream.
+fn message_error(status: &Status, id: String) -> pb::EvaluateResponse {
+    pb::EvaluateResponse {
+        verdict: None,
+        error: Some(pb::MessageError {
+            code: status.code() as i32,
+            message: status.message().to_owned(),
+            field: field_of(status),
+            id,
+        }),
+    }
+}
 
 type ResponseStream = Pin<Box<dyn Stream<Item = Result<pb::EvaluateResponse, Status>> + Send>>;
 
@@ -117,24 +200,29 @@ impl pb::linewall_server::Linewall for Evaluator {
     ) -> Result<Response<pb::EvaluateResponse>, Status> {
         let deadline = deadline_of(&request);
         let (msg, len) = self.check(request.into_inner(), false)?;
+        if deadline.is_some_and(|d| d.passed()) {
+            return Err(deadline_exceeded());
+        }
         let set = self.policies.current();
         if self.inline(&set, &msg, len) {
-            return Ok(Response::new(self.judge(&set, &msg)));
+            let out = self.judge(&set, &msg);
+            // Past the caller's own deadline nobody reads the verdict.
+            if deadline.is_some_and(|d| tokio::time::Instant::now() >= d.caller) {
+                return Err(deadline_exceeded());
+            }
+            return Ok(Response::new(out));
         }
-        let this = self.clone();
+        let left = Arc::new(AtomicBool::new(false));
+        let _guard = LeftGuard(Arc::clone(&left));
         // Evaluation is CPU work: keep it off the reactor threads.
-        let work = tokio::task::spawn_blocking(move || this.judge(&set, &msg));
+        let work = self.judge_blocking(set, msg, deadline, left);
         let out = match deadline {
-            None => work.await,
-            Some(at) => match tokio::time::timeout_at(at, work).await {
-                Ok(r) => r,
-                Err(_) => {
-                    return Err(Status::deadline_exceeded("the caller's deadline passed during evaluation"));
-                }
-            },
-        }
-        .map_err(|_| Status::internal("evaluation task failed"))?;
-        Ok(Response::new(out))
+            None => work.await?,
+            Some(d) => {
+                tokio::time::timeout_at(d.answer_by, work).await.map_err(|_| deadline_exceeded())??
+            }
+        };
+        out.map(Response::new).ok_or_else(deadline_exceeded)
     }
 
     type EvaluateStreamStream = ResponseStream;
@@ -144,32 +232,69 @@ impl pb::linewall_server::Linewall for Evaluator {
         request: Request<Streaming<pb::EvaluateRequest>>,
     ) -> Result<Response<Self::EvaluateStreamStream>, Status> {
         let mut inbound = request.into_inner();
-        let (resp_tx, resp_rx) = tokio::sync::mpsc::channel::<Result<pb::EvaluateResponse, Status>>(256);
+        type Queued = (Result<pb::EvaluateResponse, Status>, Option<tokio::sync::OwnedSemaphorePermit>);
+        let (resp_tx, resp_rx) = tokio::sync::mpsc::channel::<Queued>(256);
+        let budget = Arc::new(tokio::sync::Semaphore::new(STREAM_QUEUE_BYTES));
         let this = self.clone();
         // One task per stream: decode, check, judge, answer, in request order.
         tokio::spawn(async move {
-            while let Some(item) = inbound.next().await {
-                let out = match item.and_then(|req| this.check(req, true)) {
+            let left = Arc::new(AtomicBool::new(false));
+            loop {
+                let item = tokio::select! {
+                    item = inbound.next() => item,
+                    // The client went away: stop reading and judging for it.
+                    () = resp_tx.closed() => break,
+                };
+                let Some(item) = item else { break };
+                let req = match item {
+                    Ok(req) => req,
+                    Err(status) => {
+                        // The stream itself is broken (undecodable bytes, an oversized
+                        // frame): report and end it.
+                        let status = if status.code() == tonic::Code::OutOfRange {
+                            this.metrics.rejected("too_large");
+                            Status::resource_exhausted(format!(
+                                "message exceeds the limit of {} bytes",
+                                this.max_message_bytes
+                            ))
+                        } else {
+                            status
+                        };
+                        let _ = resp_tx.send((Err(status), None)).await;
+                        break;
+                    }
+                };
+                let id = req.message.as_ref().map(|m| m.id.clone()).unwrap_or_default();
+                let resp = match this.check(req, true) {
                     Ok((msg, len)) => {
                         let set = this.policies.current();
                         if this.inline(&set, &msg, len) {
-                            Ok(this.judge(&set, &msg))
+                            this.judge(&set, &msg)
                         } else {
-                            let worker = this.clone();
-                            tokio::task::spawn_blocking(move || worker.judge(&set, &msg))
-                                .await
-                                .map_err(|_| Status::internal("evaluation task failed"))
+                            match this.judge_blocking(set, msg, None, Arc::clone(&left)).await {
+                                Ok(Some(r)) => r,
+                                Ok(None) => break,
+                                Err(status) => message_error(&status, id),
+                            }
                         }
                     }
-                    Err(status) => Err(status),
+                    Err(status) => message_error(&status, id),
                 };
-                let stop = out.is_err();
-                if resp_tx.send(out).await.is_err() || stop {
+                // Hold the response's size in the stream's budget until the transport
+                // takes it: a client that does not read stops this loop here.
+                let cost = u32::try_from(resp.encoded_len().clamp(1, STREAM_QUEUE_BYTES)).unwrap_or(u32::MAX);
+                let permit = tokio::select! {
+                    p = Arc::clone(&budget).acquire_many_owned(cost) => p.ok(),
+                    () = resp_tx.closed() => break,
+                };
+                if resp_tx.send((Ok(resp), permit)).await.is_err() {
                     break;
                 }
             }
+            left.store(true, Ordering::Relaxed);
         });
-        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(resp_rx))))
+        let out = tokio_stream::wrappers::ReceiverStream::new(resp_rx).map(|(resp, _permit)| resp);
+        Ok(Response::new(Box::pin(out)))
     }
 }
 

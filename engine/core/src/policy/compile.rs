@@ -24,6 +24,12 @@ use crate::verdict::{Action, Mode, Severity};
 
 /// Largest compiled size of one policy regex.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
+/// Longest dictionary term, in bytes. Building the automaton's DFA costs time quadratic
+/// in a long repetitive term (10,000 characters took 9 s); a term is a word or a phrase.
+const MAX_TERM_BYTES: usize = 256;
+/// Above this many pattern bytes the literal automaton is left to choose a (contiguous)
+/// NFA instead of a full DFA, whose build time and memory grow much faster.
+const MAX_DFA_PATTERN_BYTES: usize = 64 << 10;
 /// Default context-word window, in bytes either side of a match.
 const DEFAULT_KEYWORD_WINDOW: usize = 40;
 /// Default plugin wall-clock budget.
@@ -380,6 +386,21 @@ pub(crate) fn compile(
                     rep.error(terms.line, terms.column, format!("detector `{}` has no terms", id.value));
                     continue;
                 }
+                if let Some((i, t)) =
+                    terms.value.iter().enumerate().find(|(_, t)| t.trim().len() > MAX_TERM_BYTES)
+                {
+                    rep.error(
+                        terms.line,
+                        terms.column,
+                        format!(
+                            "detector `{}`: term {} is {} bytes long; the limit is {MAX_TERM_BYTES}",
+                            id.value,
+                            i + 1,
+                            t.trim().len()
+                        ),
+                    );
+                    continue;
+                }
                 for t in &terms.value {
                     literals.add(t.trim(), idx, LitRole::Term);
                 }
@@ -685,10 +706,13 @@ fn build_automaton(patterns: &[String], errors: &mut Vec<super::Diagnostic>) -> 
     if patterns.is_empty() {
         return Some(None);
     }
-    // A full DFA: overlapping search is one table lookup per byte.
+    // A full DFA: overlapping search is one table lookup per byte. Large dictionaries let
+    // the crate pick a contiguous NFA: the DFA build would cost more than it saves.
+    let bytes: usize = patterns.iter().map(String::len).sum();
+    let kind = (bytes <= MAX_DFA_PATTERN_BYTES).then_some(aho_corasick::AhoCorasickKind::DFA);
     match AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
-        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .kind(kind)
         .match_kind(MatchKind::Standard)
         .build(patterns)
     {

@@ -178,12 +178,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
             "never share your private key",
             "-----BEGIN CERTIFICATE-----",
         ],
-        build: || {
-            Box::new(Simple::new(
-                r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:[A-Za-z0-9+/=\s:,-]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)?",
-                Confidence::High,
-            ))
-        },
+        build: || Box::new(PrivateKey::new()),
     },
     BuiltinDetector {
         id: "jwt",
@@ -277,6 +272,77 @@ impl Detector for Simple {
                 end = text[..end].char_indices().last().map_or(end, |(i, _)| i);
             }
             out.push(Candidate { start: m.start(), end, confidence: self.confidence });
+        }
+    }
+}
+
+/// Longest PEM body (between the BEGIN and END lines) taken into a key block: a 16,384-bit
+/// RSA key is about 12 KB of base64. A longer run is reported as its header alone.
+const MAX_PEM_BODY: usize = 64 << 10;
+
+/// PEM private-key blocks: the BEGIN line, extended to the first END line when only key
+/// characters (base64, whitespace, `:,-` of PEM headers) lie between, within
+/// [`MAX_PEM_BODY`] bytes.
+///
+/// One regex with a lazy body (`BEGIN…[body]*?END`) rescans the rest of the text from every
+/// BEGIN line that has no END: quadratic (1 MB of BEGIN lines took 32 s). Here the END
+/// search and the body check each remember how far they have looked, so the whole text is
+/// scanned a bounded number of times: linear.
+struct PrivateKey {
+    begin: Regex,
+    end: Regex,
+}
+
+impl PrivateKey {
+    fn new() -> Self {
+        Self {
+            begin: Regex::new(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+                .expect("static regex"),
+            end: Regex::new(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----").expect("static regex"),
+        }
+    }
+}
+
+/// A character a PEM body may hold.
+fn pem_body_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=' | ':' | ',' | '-') || c.is_whitespace()
+}
+
+impl Detector for PrivateKey {
+    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
+        // The first END line at or after `from` (None: there is none after `from`).
+        let mut end_cache: Option<(usize, Option<(usize, usize)>)> = None;
+        // The first byte at or after `from` that no PEM body may hold (text.len() if none).
+        let mut bad_cache: Option<(usize, usize)> = None;
+        let mut at = 0;
+        while let Some(h) = self.begin.find_at(text, at) {
+            let body = h.end();
+            let next_end = match end_cache {
+                // Still valid: nothing between `from` and the END found is an END.
+                Some((from, found)) if from <= body && found.is_none_or(|(s, _)| s >= body) => found,
+                _ => {
+                    let found = self.end.find_at(text, body).map(|m| (m.start(), m.end()));
+                    end_cache = Some((body, found));
+                    found
+                }
+            };
+            let first_bad = match bad_cache {
+                Some((from, bad)) if from <= body && bad >= body => bad,
+                _ => {
+                    let bad = text[body..]
+                        .char_indices()
+                        .find(|(_, c)| !pem_body_char(*c))
+                        .map_or(text.len(), |(i, _)| body + i);
+                    bad_cache = Some((body, bad));
+                    bad
+                }
+            };
+            let end = match next_end {
+                Some((s, e)) if s - body <= MAX_PEM_BODY && first_bad >= s => e,
+                _ => h.end(),
+            };
+            out.push(Candidate { start: h.start(), end, confidence: Confidence::High });
+            at = end;
         }
     }
 }
@@ -424,5 +490,50 @@ impl Detector for Password {
             let confidence = if classes >= 3 { Confidence::High } else { Confidence::Medium };
             out.push(Candidate { start: v.start(), end: v.start() + s.len(), confidence });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spans(text: &str) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        PrivateKey::new().find(text, &mut out);
+        out.into_iter().map(|c| (c.start, c.end)).collect()
+    }
+
+    #[test]
+    fn a_key_block_runs_from_begin_to_end() {
+        let key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----";
+        let text = format!("here: {key} thanks");
+        assert_eq!(spans(&text), vec![(6, 6 + key.len())]);
+        // A character no PEM body holds: the header alone.
+        let text = "-----BEGIN PRIVATE KEY-----\nMII!\n-----END PRIVATE KEY-----";
+        assert_eq!(spans(text), vec![(0, 27)]);
+    }
+
+    #[test]
+    fn a_megabyte_of_begin_lines_is_one_finding_each() {
+        // Quadratic with the old single regex (32 s in release for 1 MB).
+        let line = "-----BEGIN PRIVATE KEY-----\n";
+        let n = (1 << 20) / line.len();
+        let text = line.repeat(n);
+        let found = spans(&text);
+        assert_eq!(found.len(), n);
+        assert!(found.iter().enumerate().all(|(i, &(s, e))| s == i * line.len() && e == s + line.len() - 1));
+        // An END at the very end: headers more than 64 KiB before it stand alone, the
+        // first one within 64 KiB takes the rest as its body.
+        let text = format!("{text}-----END PRIVATE KEY-----");
+        let found = spans(&text);
+        assert_eq!(found.last().map(|s| s.1), Some(text.len()));
+        assert!(found.len() < n && found.len() > n - (MAX_PEM_BODY / line.len()) - 2);
+    }
+
+    #[test]
+    fn an_overlong_body_is_not_taken_into_the_block() {
+        let body = "QUJD\n".repeat(20_000);
+        let text = format!("-----BEGIN PRIVATE KEY-----\n{body}-----END PRIVATE KEY-----");
+        assert_eq!(spans(&text), vec![(0, 27)]);
     }
 }

@@ -1,0 +1,74 @@
+//! Linear time, for every built-in detector: each runs (as the engine runs it, through
+//! normalization, gate, validators and context words) over inputs of 64, 128 and 256 KiB,
+//! and the table shows how time grows when the input doubles (≈ 2.0 is linear, ≈ 4.0
+//! quadratic). A benchmark to read, not a pass/fail check.
+//!
+//! Run: `cargo bench -p linewall-benches --bench linear` (add a detector id to run one).
+//!
+//! Two inputs per detector:
+//! - `spaced`: its examples separated by prose, repeated;
+//! - `dense`: the first line of its first example repeated line after line with nothing
+//!   between (1 MB of `-----BEGIN PRIVATE KEY-----` lines took 32 s before the fix).
+
+use std::time::{Duration, Instant};
+
+use divan::black_box;
+use linewall_engine::detect::builtin;
+
+const SIZES: [usize; 3] = [64 << 10, 128 << 10, 256 << 10];
+/// Runs per size; the fastest counts (the machine is shared, noise only adds time).
+const RUNS: usize = 5;
+
+/// `unit` repeated to `size` bytes, cut on a char boundary.
+fn sized(unit: &str, size: usize) -> String {
+    let mut s = unit.repeat(size / unit.len().max(1) + 1);
+    let mut end = size.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.truncate(end);
+    s
+}
+
+fn fastest(id: &str, text: &str) -> Duration {
+    (0..RUNS)
+        .map(|_| {
+            let t = Instant::now();
+            black_box(builtin::detect(id, black_box(text)));
+            t.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+fn main() {
+    let only: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    println!("| detector | input | 64 KiB | 128 KiB | 256 KiB | x(128/64) | x(256/128) |");
+    println!("|---|---|---:|---:|---:|---:|---:|");
+    let mut worst = (0.0f64, String::new());
+    for d in builtin::all() {
+        if !only.is_empty() && !only.iter().any(|o| o == d.id) {
+            continue;
+        }
+        let first = d.examples.first().copied().unwrap_or("x");
+        let spaced = format!("{} and then we talk about the weather. ", d.examples.join(" , then "));
+        let dense = format!("{}\n", first.lines().next().unwrap_or(first));
+        for (kind, unit) in [("spaced", spaced), ("dense", dense)] {
+            let times: Vec<Duration> = SIZES.iter().map(|&n| fastest(d.id, &sized(&unit, n))).collect();
+            let ratio = |a: Duration, b: Duration| b.as_secs_f64() / a.as_secs_f64().max(1e-9);
+            let (r1, r2) = (ratio(times[0], times[1]), ratio(times[1], times[2]));
+            if r2 > worst.0 {
+                worst = (r2, format!("{} {kind}", d.id));
+            }
+            let ms = |t: Duration| format!("{:.2} ms", t.as_secs_f64() * 1e3);
+            println!(
+                "| {} | {kind} | {} | {} | {} | {r1:.2} | {r2:.2} |",
+                d.id,
+                ms(times[0]),
+                ms(times[1]),
+                ms(times[2])
+            );
+        }
+    }
+    println!("\nlargest x(256/128): {:.2} ({})", worst.0, worst.1);
+}
