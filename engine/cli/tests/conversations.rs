@@ -169,7 +169,11 @@ fn scan_behaves_the_same_with_redis_as_in_memory() {
     for file in ["positives.jsonl", "negatives.jsonl"] {
         let memory = scan(&corpus(file), &[]);
         let shared = scan(&corpus(file), &["--conversation-store", &url]);
-        assert_eq!(comparable(&memory), comparable(&shared), "{file}: memory and redis disagree");
+        let (memory, shared) = (comparable(&memory), comparable(&shared));
+        assert_eq!(memory.len(), shared.len(), "{file}");
+        for (m, r) in memory.iter().zip(&shared) {
+            assert_eq!(m, r, "{file}: memory and redis disagree");
+        }
     }
     // Redis holds fragments only encrypted, under hashed keys, expiring with the window.
     let dump = redis.dump();
@@ -257,9 +261,16 @@ async fn grpc_unary_and_stream_join_and_report_in_log_and_metrics() {
     assert!(body.contains("linewall_split_findings_total{detector=\"credit_card\"} 1"), "{body}");
     assert!(body.contains("linewall_split_findings_total{detector=\"iban\"} 1"), "{body}");
 
+    // The log is written off the request path: wait for the last decision to land.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut text = String::new();
+    while !text.contains("\"s3\"") {
+        assert!(Instant::now() < deadline, "decision log incomplete: {text}");
+        std::thread::sleep(Duration::from_millis(50));
+        text = std::fs::read_to_string(&log).unwrap_or_default();
+    }
     drop(client);
     drop(server);
-    let text = std::fs::read_to_string(&log).expect("decision log");
     let entries: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).expect("json")).collect();
     let u2 = entries.iter().find(|e| e["message_id"] == "u2").expect("u2 logged");
     let parts = &u2["findings"][0]["parts"];

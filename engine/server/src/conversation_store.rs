@@ -13,7 +13,7 @@ use linewall_engine::conversation::{ConversationStore, StoreError, Window};
 use sha2::{Digest, Sha256};
 
 /// Longest wait for connecting, reading or writing before the store counts as failed.
-const IO_TIMEOUT: Duration = Duration::from_millis(500);
+const IO_TIMEOUT: Duration = Duration::from_secs(2);
 /// Idle connections kept for reuse.
 const MAX_IDLE: usize = 64;
 /// Prefix of every key this store writes.
