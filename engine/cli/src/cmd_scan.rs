@@ -48,7 +48,7 @@ fn conversations(args: &Args) -> Result<Option<Conversations>, String> {
             let opts = crate::load::options();
             let key = opts
                 .hash_key
-                .ok_or("--conversation-store redis needs LINEWALL_HASH_KEY: windows are encrypted with it")?;
+                .ok_or("--conversation-store redis needs LINEWALL_HASH_KEY (or LINEWALL_HASH_KEY_FILE): windows are encrypted with it")?;
             let store = linewall_server::conversation_store::RedisStore::connect(url, &key)
                 .map_err(|e| format!("connecting the conversation store: {e}"))?;
             Ok(Some(Conversations::new(Arc::new(store), Config::default())))
@@ -105,6 +105,86 @@ pub fn run(args: &Args) -> u8 {
         return 2;
     }
     code
+}
+
+/// One message from its JSON line; the error names the problem, never a value.
+fn parse_message(line: &str) -> Result<Message, String> {
+    let mut de = serde_json::Deserializer::from_str(line);
+    let msg: Message = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| format!("invalid message: {}", describe(&e)))?;
+    de.end().map_err(|e| format!("invalid message: trailing characters (column {})", e.column()))?;
+    Ok(msg)
+}
+
+/// What is wrong with a message, naming the field and column but never quoting any of
+/// its values: serde's own messages quote them (``unknown variant `4111 1111 ...` ``).
+fn describe(e: &serde_path_to_error::Error<serde_json::Error>) -> String {
+    use serde_json::error::Category;
+    let inner = e.inner();
+    let col = inner.column();
+    let what = match inner.classify() {
+        Category::Syntax => return format!("not valid JSON (column {col})"),
+        Category::Eof => return String::from("incomplete JSON"),
+        Category::Io => return String::from("unreadable input"),
+        Category::Data => {
+            let m = inner.to_string();
+            if let Some(rest) = m.strip_prefix("missing field `") {
+                // The name comes from the message schema, not from the input.
+                let name = rest.split('`').next().unwrap_or_default();
+                return format!("missing field `{}`", safe_segment(name));
+            }
+            if m.starts_with("unknown field") {
+                "unknown field"
+            } else if m.starts_with("unknown variant") {
+                "unknown value"
+            } else if m.starts_with("invalid type") {
+                "wrong type"
+            } else if m.starts_with("invalid length") {
+                "wrong length"
+            } else {
+                "invalid value"
+            }
+        }
+    };
+    let path = field_path(e.path());
+    if path.is_empty() {
+        format!("{what} (column {col})")
+    } else {
+        format!("{what} at `{path}` (column {col})")
+    }
+}
+
+/// A path segment if it looks like a field name; map keys are input, so anything else
+/// is shown as `?`.
+fn safe_segment(s: &str) -> &str {
+    let ok = !s.is_empty()
+        && s.len() <= 40
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && !s.bytes().all(|b| b.is_ascii_digit());
+    if ok { s } else { "?" }
+}
+
+fn field_path(p: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for seg in p.iter() {
+        match seg {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(safe_segment(key));
+            }
+            Segment::Unknown => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push('?');
+            }
+        }
+    }
+    out
 }
 
 fn scan(
@@ -166,16 +246,13 @@ fn scan(
         } else if std::str::from_utf8(&buf).is_err() {
             Err(String::from("line is not valid UTF-8"))
         } else {
-            match serde_json::from_str::<Message>(trimmed) {
-                Ok(msg) => {
-                    let verdict = match conv {
-                        Some(c) => c.evaluate(set, &msg),
-                        None => set.evaluate(&msg),
-                    };
-                    serde_json::to_string(&verdict).map_err(|e| e.to_string())
-                }
-                Err(e) => Err(format!("invalid message: {e}")),
-            }
+            parse_message(trimmed).and_then(|msg| {
+                let verdict = match conv {
+                    Some(c) => c.evaluate(set, &msg),
+                    None => set.evaluate(&msg),
+                };
+                serde_json::to_string(&verdict).map_err(|e| e.to_string())
+            })
         };
         let written = match result {
             Ok(json) => {

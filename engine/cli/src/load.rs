@@ -18,9 +18,22 @@ pub fn options() -> LoadOptions {
             None
         }
     };
-    LoadOptions {
-        plugin_loader,
-        hash_key: std::env::var("LINEWALL_HASH_KEY").ok().filter(|k| !k.is_empty()).map(String::into_bytes),
+    LoadOptions { plugin_loader, hash_key: hash_key(), follow_symlinks: false }
+}
+
+/// `LINEWALL_HASH_KEY` (the key itself), else `LINEWALL_HASH_KEY_FILE` (a file holding
+/// it). An unreadable key file is reported and leaves the key unset.
+fn hash_key() -> Option<Vec<u8>> {
+    if let Some(k) = std::env::var("LINEWALL_HASH_KEY").ok().filter(|k| !k.is_empty()) {
+        return Some(k.into_bytes());
+    }
+    let file = std::env::var_os("LINEWALL_HASH_KEY_FILE").filter(|f| !f.is_empty())?;
+    match linewall_server::keys::read_key_file(Path::new(&file)) {
+        Ok(k) => Some(k),
+        Err(e) => {
+            eprintln!("warning: {e}; hashes use a random per-run key");
+            None
+        }
     }
 }
 
@@ -36,6 +49,12 @@ pub fn policies(dir: Option<&Path>) -> Result<PolicySet, Diagnostics> {
 /// Loads policies or prints the diagnostics; `None` means exit code 2.
 pub fn policies_or_report(dir: Option<&Path>) -> Option<PolicySet> {
     match policies(dir) {
+        Ok(set) if set.policies().is_empty() => {
+            // An empty set allows everything: never mistake it for a passing one.
+            let d = dir.map_or_else(|| String::from("the built-in packs"), |d| d.display().to_string());
+            eprintln!("error: no policy found in {d}; an empty set would allow every message");
+            None
+        }
         Ok(set) => Some(set),
         Err(d) => {
             eprintln!("{d}");

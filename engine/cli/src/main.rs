@@ -1,5 +1,6 @@
 //! The `linewall` command: judge messages, run and lint policies, serve gRPC.
 
+mod cmd_audit;
 mod cmd_check;
 mod cmd_lint;
 mod cmd_plugin;
@@ -53,11 +54,9 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Verify a decision log's hash chain; report every edited, deleted or reordered line.
-    Verify {
-        /// The decision log file.
-        file: PathBuf,
-    },
+    /// Verify decision logs' keyed hash chain and anchor; report every edited, deleted,
+    /// reordered or re-chained line and a log cut short.
+    Verify(cmd_audit::VerifyArgs),
 }
 
 fn main() -> ExitCode {
@@ -75,25 +74,7 @@ fn main() -> ExitCode {
             }
         },
         Command::Plugin(cmd) => cmd_plugin::run(cmd),
-        Command::Audit(AuditCommand::Verify { file }) => {
-            match linewall_server::decision_log::audit_verify(&file) {
-                Ok(report) if report.problems.is_empty() => {
-                    println!("ok: {} decisions, hash chain intact", report.lines);
-                    0
-                }
-                Ok(report) => {
-                    for p in &report.problems {
-                        println!("{}: {p}", file.display());
-                    }
-                    println!("FAILED: {} problem(s) in {} lines", report.problems.len(), report.lines);
-                    1
-                }
-                Err(e) => {
-                    eprintln!("error: cannot read `{}`: {e}", file.display());
-                    2
-                }
-            }
-        }
+        Command::Audit(AuditCommand::Verify(args)) => cmd_audit::verify(&args),
         Command::Schema => {
             let schema = linewall_engine::policy::json_schema();
             match serde_json::to_string_pretty(&schema) {

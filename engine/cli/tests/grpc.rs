@@ -244,6 +244,7 @@ async fn decision_log_is_chained_verifiable_and_free_of_clear_values() {
             "json",
         ])
         .env("LINEWALL_HASH_KEY", "test-key")
+        .env("LINEWALL_AUDIT_KEY", "test-audit-key-of-16-bytes")
         .env("RUST_LOG", "debug")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&stderr_path).expect("log file"))
@@ -290,8 +291,16 @@ async fn decision_log_is_chained_verifiable_and_free_of_clear_values() {
         }
     }
 
+    let anchor = dir.join("decisions.jsonl.anchor");
     let verify = |p: &Path| {
-        Command::new(env!("CARGO_BIN_EXE_linewall")).args(["audit", "verify"]).arg(p).output().expect("run")
+        Command::new(env!("CARGO_BIN_EXE_linewall"))
+            .args(["audit", "verify"])
+            .arg(p)
+            .arg("--anchor")
+            .arg(&anchor)
+            .env("LINEWALL_AUDIT_KEY", "test-audit-key-of-16-bytes")
+            .output()
+            .expect("run")
     };
     let ok = verify(&log);
     assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stdout));

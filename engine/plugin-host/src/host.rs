@@ -181,15 +181,21 @@ impl PluginLoader for WasmHost {
         self.start_ticker()?;
         let limits = &self.inner.limits;
         let path = spec.module;
-        let size = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?.len();
-        if size > limits.module_bytes as u64 {
-            return Err(format!(
-                "{} is {size} bytes; plugins are limited to {} bytes",
-                path.display(),
-                limits.module_bytes
-            ));
-        }
-        let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        // A regular file only (not /dev/zero, not a FIFO), read to at most the cap + 1 byte.
+        let bytes = linewall_engine::policy::files::read_capped(path, limits.module_bytes, true).map_err(
+            |e| match e {
+                linewall_engine::policy::files::FileError::TooLarge(cap) => {
+                    format!(
+                        "{} is larger than {cap} bytes; plugins are limited to {cap} bytes",
+                        path.display()
+                    )
+                }
+                linewall_engine::policy::files::FileError::Io(e) => {
+                    format!("cannot read {}: {e}", path.display())
+                }
+                e => format!("plugin module {} {e}", path.display()),
+            },
+        )?;
         let sha: [u8; 32] = Sha256::digest(&bytes).into();
         if let Some(pin) = spec.sha256 {
             let actual = hex::encode(sha);

@@ -5,11 +5,14 @@
 //! runs on blocking threads, never on the reactor. SIGHUP and `PolicyAdmin/Reload`
 //! reload policies; SIGTERM / Ctrl-C drain in-flight requests and stop.
 
+pub mod audit;
 pub mod conversation_store;
 pub mod convert;
 pub mod decision_log;
+pub mod keys;
 pub mod listen;
 pub mod metrics;
+pub mod policy_files;
 pub mod service;
 pub mod state;
 pub mod watch;
@@ -88,6 +91,43 @@ pub struct ServeArgs {
     /// Decision log: a file to append to, or `-` for standard output.
     #[arg(long, env = "LINEWALL_DECISION_LOG")]
     pub decision_log: Option<String>,
+    /// What a decision that cannot be written does: `required` fails its request with
+    /// UNAVAILABLE (default), `best-effort` answers it and counts the decision as dropped.
+    #[arg(long, env = "LINEWALL_DECISION_LOG_MODE", value_enum)]
+    pub decision_log_mode: Option<decision_log::Mode>,
+    /// Longest a request waits for its decision to be written (required mode), in ms.
+    #[arg(long, env = "LINEWALL_DECISION_LOG_WAIT_MS")]
+    pub decision_log_wait_ms: Option<u64>,
+    /// Decisions waiting for the log writer, at most (default 65,536); beyond that,
+    /// required requests fail and best-effort decisions are dropped.
+    #[arg(long, env = "LINEWALL_DECISION_LOG_QUEUE")]
+    pub decision_log_queue: Option<usize>,
+    /// Checkpoint file of the decision log (default: the log's path + `.anchor`); keep it
+    /// on another volume or ship it off the host.
+    #[arg(long, env = "LINEWALL_DECISION_LOG_ANCHOR")]
+    pub decision_log_anchor: Option<PathBuf>,
+    /// Key of the decision log's hash chain (64 hex digits or at least 16 bytes); also
+    /// `LINEWALL_AUDIT_KEY`. Required with --decision-log; keep it away from the log.
+    #[arg(long, env = "LINEWALL_AUDIT_KEY_FILE")]
+    pub audit_key_file: Option<PathBuf>,
+    /// Key of `hash` redaction and of the decision log's value hashes (64 hex digits or
+    /// at least 16 bytes); also `LINEWALL_HASH_KEY`. Without one a random key is used
+    /// and hashes change at every restart.
+    #[arg(long, env = "LINEWALL_HASH_KEY_FILE")]
+    pub hash_key_file: Option<PathBuf>,
+    /// Fewest policies a set may have to be served or reloaded (default 1).
+    #[arg(long, env = "LINEWALL_MIN_POLICIES")]
+    pub min_policies: Option<usize>,
+    /// Serve (and accept reloads to) a set with no policy at all: every message allowed.
+    #[arg(long)]
+    pub allow_empty: bool,
+    /// `sha256sum` list of the policy files (paths relative to the policy directory):
+    /// only a set whose files match it exactly is loaded. Write the manifest last.
+    #[arg(long, env = "LINEWALL_MANIFEST")]
+    pub manifest: Option<PathBuf>,
+    /// Follow symbolic links to policy files (refused by default).
+    #[arg(long)]
+    pub follow_symlinks: bool,
     /// Log format.
     #[arg(long, env = "LINEWALL_LOG_FORMAT", value_parser = ["text", "json"], default_value = "text")]
     pub log_format: String,
@@ -116,6 +156,16 @@ struct FileConfig {
     handshake_timeout: Option<u64>,
     metrics_listen: Option<SocketAddr>,
     decision_log: Option<String>,
+    decision_log_mode: Option<decision_log::Mode>,
+    decision_log_wait_ms: Option<u64>,
+    decision_log_anchor: Option<PathBuf>,
+    decision_log_queue: Option<usize>,
+    audit_key_file: Option<PathBuf>,
+    hash_key_file: Option<PathBuf>,
+    min_policies: Option<usize>,
+    allow_empty: Option<bool>,
+    manifest: Option<PathBuf>,
+    follow_symlinks: Option<bool>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     client_ca: Option<PathBuf>,
@@ -127,8 +177,19 @@ struct FileConfig {
 /// Fills what flags and environment left unset from the config file, then defaults.
 fn merge_config(mut args: ServeArgs) -> anyhow::Result<ServeArgs> {
     if let Some(path) = &args.config {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let file: FileConfig = toml::from_str(&text).with_context(|| format!("in {}", path.display()))?;
+        let bytes = linewall_engine::policy::files::read_capped(path, 1 << 20, true)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{}: not UTF-8", path.display()))?;
+        // The parser's own message quotes the file; a file that is not a config (a key,
+        // /etc/shadow) must not end up in the error, so only its line is named.
+        let file: FileConfig = toml::from_str(&text).map_err(|e| {
+            let line = e.span().map_or(0, |r| {
+                text.as_bytes()[..r.start.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+            });
+            let what =
+                if e.message().starts_with("unknown field") { "unknown setting" } else { "invalid setting" };
+            anyhow::anyhow!("{}: line {line}: {what} (not a valid linewall config)", path.display())
+        })?;
         args.policies = args.policies.or(file.policies);
         args.listen = args.listen.or(file.listen);
         args.max_message_bytes = args.max_message_bytes.or(file.max_message_bytes);
@@ -140,6 +201,16 @@ fn merge_config(mut args: ServeArgs) -> anyhow::Result<ServeArgs> {
         args.handshake_timeout = args.handshake_timeout.or(file.handshake_timeout);
         args.metrics_listen = args.metrics_listen.or(file.metrics_listen);
         args.decision_log = args.decision_log.or(file.decision_log);
+        args.decision_log_mode = args.decision_log_mode.or(file.decision_log_mode);
+        args.decision_log_wait_ms = args.decision_log_wait_ms.or(file.decision_log_wait_ms);
+        args.decision_log_anchor = args.decision_log_anchor.or(file.decision_log_anchor);
+        args.decision_log_queue = args.decision_log_queue.or(file.decision_log_queue);
+        args.audit_key_file = args.audit_key_file.or(file.audit_key_file);
+        args.hash_key_file = args.hash_key_file.or(file.hash_key_file);
+        args.min_policies = args.min_policies.or(file.min_policies);
+        args.allow_empty |= file.allow_empty.unwrap_or(false);
+        args.manifest = args.manifest.or(file.manifest);
+        args.follow_symlinks |= file.follow_symlinks.unwrap_or(false);
         args.tls_cert = args.tls_cert.or(file.tls_cert);
         args.tls_key = args.tls_key.or(file.tls_key);
         args.client_ca = args.client_ca.or(file.client_ca);
@@ -168,6 +239,14 @@ fn merge_config(mut args: ServeArgs) -> anyhow::Result<ServeArgs> {
         args.client_ca.is_none() || args.tls_cert.is_some(),
         "--client-ca needs --tls-cert and --tls-key"
     );
+    anyhow::ensure!(
+        !(args.allow_empty && args.min_policies.is_some_and(|n| n > 0)),
+        "--allow-empty and --min-policies contradict each other"
+    );
+    anyhow::ensure!(
+        args.manifest.is_none() || args.policies.is_some(),
+        "--manifest needs --policies (the built-in packs have no manifest)"
+    );
     Ok(args)
 }
 
@@ -189,17 +268,36 @@ pub fn run(args: ServeArgs, options: LoadOptions) -> anyhow::Result<()> {
 }
 
 /// Serves until SIGTERM or Ctrl-C.
-pub async fn serve(args: ServeArgs, options: LoadOptions) -> anyhow::Result<()> {
+pub async fn serve(args: ServeArgs, mut options: LoadOptions) -> anyhow::Result<()> {
     let args = merge_config(args)?;
     let listen = args.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 50051)));
     init_logs(&args.log_format);
+    options.follow_symlinks |= args.follow_symlinks;
+    let configured = match &args.hash_key_file {
+        Some(p) => Some(keys::read_key_file(p).map_err(anyhow::Error::msg)?),
+        None => options.hash_key.take(),
+    };
+    let (hash_key, ephemeral) =
+        keys::resolve_hash_key(configured, getrandom::fill).map_err(anyhow::Error::msg)?;
+    if ephemeral {
+        tracing::warn!(
+            "no hash key configured (--hash-key-file or LINEWALL_HASH_KEY): using a random key, so hashed values \
+             change at every restart and cannot be linked across restarts"
+        );
+    }
+    options.hash_key = Some(hash_key);
     let source = match &args.policies {
         Some(p) => Source::Path(p.clone()),
         None => Source::Builtin,
     };
+    let guards = state::Guards {
+        min_policies: args.min_policies.unwrap_or(usize::from(!args.allow_empty)),
+        manifest: args.manifest.clone(),
+        ..state::Guards::default()
+    };
     let metrics = Arc::new(metrics::Metrics::default());
     let policies = Arc::new(
-        Policies::new(source, options, Arc::clone(&metrics))
+        Policies::new(source, options, guards, Arc::clone(&metrics))
             .map_err(|e| anyhow::anyhow!("policies failed to load:\n{e}"))?,
     );
     let grpc_listener =
@@ -225,15 +323,35 @@ pub async fn serve(args: ServeArgs, options: LoadOptions) -> anyhow::Result<()> 
     let decisions = match args.decision_log.as_deref() {
         None => None,
         Some(target) => {
-            let target = if target == "-" {
-                decision_log::Target::Stdout
+            let audit_key = keys::audit_key(args.audit_key_file.as_deref())
+                .map_err(anyhow::Error::msg)?
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--decision-log needs an audit key: --audit-key-file FILE or LINEWALL_AUDIT_KEY \
+                         (kept apart from the log; `linewall audit verify` needs it too)"
+                    )
+                })?;
+            let (target, anchor) = if target == "-" {
+                (decision_log::Target::Stdout, args.decision_log_anchor.clone())
             } else {
-                decision_log::Target::File(PathBuf::from(target))
+                let anchor = args
+                    .decision_log_anchor
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from(format!("{target}.anchor")));
+                (decision_log::Target::File(PathBuf::from(target)), Some(anchor))
             };
-            Some(
-                decision_log::DecisionLog::start(target, log_key(policies.options()))
-                    .context("opening the decision log")?,
-            )
+            let log = decision_log::DecisionLog::start(decision_log::Config {
+                target,
+                mode: args.decision_log_mode.unwrap_or(decision_log::Mode::Required),
+                wait: std::time::Duration::from_millis(args.decision_log_wait_ms.unwrap_or(2_000)),
+                audit_key,
+                value_key: log_key(policies.options()),
+                anchor,
+                queue: args.decision_log_queue.unwrap_or(decision_log::DEFAULT_QUEUE),
+                stats: metrics.decision_log(),
+            })
+            .map_err(|e| anyhow::anyhow!("opening the decision log: {e}"))?;
+            Some(log)
         }
     };
     let conversations = conversations(&args, policies.options())?;
@@ -241,7 +359,7 @@ pub async fn serve(args: ServeArgs, options: LoadOptions) -> anyhow::Result<()> 
         policies: Arc::clone(&policies),
         max_message_bytes: args.max_message_bytes.unwrap_or(1 << 20),
         noop: args.noop,
-        decisions,
+        decisions: decisions.clone(),
         metrics: Arc::clone(&metrics),
         conversations,
     };
@@ -288,10 +406,14 @@ pub async fn serve(args: ServeArgs, options: LoadOptions) -> anyhow::Result<()> 
     #[cfg(unix)]
     {
         let policies = Arc::clone(&policies);
+        let log = decisions.clone();
         let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
             .context("installing the SIGHUP handler")?;
         tokio::spawn(async move {
             while hup.recv().await.is_some() {
+                if let Some(log) = &log {
+                    log.reopen();
+                }
                 let _ = policies.reload().await;
             }
         });
@@ -335,6 +457,9 @@ pub async fn serve(args: ServeArgs, options: LoadOptions) -> anyhow::Result<()> 
         .serve_with_incoming_shutdown(incoming, shutdown_signal())
         .await
         .context("serving gRPC")?;
+    if let Some(log) = &decisions {
+        log.flush(std::time::Duration::from_secs(5)).await;
+    }
     tracing::info!("linewall stopped");
     Ok(())
 }
@@ -395,23 +520,13 @@ fn too_large_is_resource_exhausted(
     }
 }
 
-/// Key of the value hashes in the decision log: derived from the configured hash key,
-/// or random per process (then hashes link values within one run only).
+/// Key of the value hashes in the decision log, derived from the hash key (configured,
+/// or random for this process: then hashes link values within one run only).
 fn log_key(options: &LoadOptions) -> [u8; 32] {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     h.update(b"linewall-decision-log\0");
-    match &options.hash_key {
-        Some(k) => h.update(k),
-        None => {
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos());
-            h.update(nanos.to_le_bytes());
-            h.update(std::process::id().to_le_bytes());
-            h.update(format!("{:p}", &nanos).as_bytes());
-        }
-    }
+    h.update(options.hash_key.as_deref().unwrap_or_default());
     h.finalize().into()
 }
 

@@ -123,6 +123,9 @@ pub struct Metrics {
     refused_connections: Family<RefusedLabels, Counter>,
     accept_errors: Family<ListenerLabel, Counter>,
     plugins: PluginSeries,
+    policy_files_vanished: Counter,
+    policy_reload_shrinks: Counter,
+    decision_log: crate::decision_log::LogStats,
     /// Scrapes refill the per-scrape families; one at a time.
     scrape: Mutex<()>,
 }
@@ -222,8 +225,25 @@ impl Default for Metrics {
             "Failed plugin calls, by kind (trap, out_of_fuel, timeout, memory, invalid_output, plugin_error, circuit_open; total)",
             plugins.failures.clone(),
         );
+        let policy_files_vanished = Counter::default();
+        registry.register(
+            "linewall_policy_files_vanished",
+            "Policy files gone in an accepted reload (their policies stopped serving)",
+            policy_files_vanished.clone(),
+        );
+        let policy_reload_shrinks = Counter::default();
+        registry.register(
+            "linewall_policy_reload_shrinks",
+            "Accepted reloads that dropped policies, rules or tests of the serving set",
+            policy_reload_shrinks.clone(),
+        );
+        let decision_log = crate::decision_log::LogStats::default();
+        decision_log.register(&mut registry);
         Self {
             registry,
+            policy_files_vanished,
+            policy_reload_shrinks,
+            decision_log,
             requests,
             rejected,
             verdicts,
@@ -289,6 +309,21 @@ impl Metrics {
     pub fn reload(&self, ok: bool) {
         self.reloads.get_or_create(&ResultLabel { result: if ok { "ok" } else { "rejected" } }).inc();
         self.last_reload_ok.set(i64::from(ok));
+    }
+
+    /// Counts policy files that vanished in an accepted reload.
+    pub fn policy_files_vanished(&self, n: usize) {
+        self.policy_files_vanished.inc_by(n as u64);
+    }
+
+    /// Counts an accepted reload that dropped policies, rules or tests.
+    pub fn policy_reload_shrank(&self) {
+        self.policy_reload_shrinks.inc();
+    }
+
+    /// The decision log's counters (exported whether or not a log is configured).
+    pub fn decision_log(&self) -> crate::decision_log::LogStats {
+        self.decision_log.clone()
     }
 
     /// Whether the last reload succeeded (true before any).

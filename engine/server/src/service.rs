@@ -11,6 +11,7 @@ use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::convert;
+use crate::decision_log::{Pending, Unrecorded};
 use crate::state::Policies;
 
 /// Shared by every request (cheap to clone).
@@ -62,9 +63,11 @@ impl Evaluator {
             && !self.conversations.as_ref().is_some_and(|c| c.is_remote_for(msg))
     }
 
-    fn judge(&self, set: &PolicySet, msg: &linewall_engine::Message) -> pb::EvaluateResponse {
+    /// Evaluates and hands the decision to the log; the response may only be sent once
+    /// [`Evaluator::recorded`] accepts it.
+    fn judge(&self, set: &PolicySet, msg: &linewall_engine::Message) -> Judged {
         if self.noop {
-            return pb::EvaluateResponse {
+            let resp = pb::EvaluateResponse {
                 verdict: Some(pb::Verdict {
                     id: msg.id.clone(),
                     action: convert::action(linewall_engine::verdict::Action::Allow),
@@ -73,6 +76,7 @@ impl Evaluator {
                 }),
                 error: None,
             };
+            return (resp, Ok(None));
         }
         let started = std::time::Instant::now();
         let verdict = match &self.conversations {
@@ -80,10 +84,21 @@ impl Evaluator {
             None => set.evaluate(msg),
         };
         self.metrics.verdict(&verdict, started.elapsed());
-        if let Some(log) = &self.decisions {
-            log.record(msg, &verdict);
+        let recording = match &self.decisions {
+            Some(log) => log.record(msg, &verdict).map(Some),
+            None => Ok(None),
+        };
+        (pb::EvaluateResponse { verdict: Some(convert::verdict_out(verdict)), error: None }, recording)
+    }
+
+    /// Waits until the decision is on record (required mode, bounded); UNAVAILABLE if it
+    /// cannot be: a decision is never answered without being recorded.
+    async fn recorded(&self, (resp, recording): Judged) -> Result<pb::EvaluateResponse, Status> {
+        let unavailable = |e: Unrecorded| Status::unavailable(e.to_string());
+        if let (Some(log), Some(p)) = (&self.decisions, recording.map_err(unavailable)?) {
+            log.confirm(p).await.map_err(unavailable)?;
         }
-        pb::EvaluateResponse { verdict: Some(convert::verdict_out(verdict)), error: None }
+        Ok(resp)
     }
 
     /// Judges on a blocking thread, unless the caller has gone (`left`) or its deadline
@@ -95,7 +110,7 @@ impl Evaluator {
         msg: linewall_engine::Message,
         deadline: Option<Deadline>,
         left: Arc<AtomicBool>,
-    ) -> Result<Option<pb::EvaluateResponse>, Status> {
+    ) -> Result<Option<Judged>, Status> {
         let this = self.clone();
         tokio::task::spawn_blocking(move || {
             let late = deadline.is_some_and(|d| d.passed());
@@ -105,6 +120,9 @@ impl Evaluator {
         .map_err(|_| Status::internal("evaluation task failed"))
     }
 }
+
+/// A response and its decision on its way to the log (`Err`: it could not be queued).
+type Judged = (pb::EvaluateResponse, Result<Option<Pending>, Unrecorded>);
 
 /// A caller's deadline, from its `grpc-timeout` header.
 #[derive(Debug, Clone, Copy)]
@@ -205,7 +223,7 @@ impl pb::linewall_server::Linewall for Evaluator {
         }
         let set = self.policies.current();
         if self.inline(&set, &msg, len) {
-            let out = self.judge(&set, &msg);
+            let out = self.recorded(self.judge(&set, &msg)).await?;
             // Past the caller's own deadline nobody reads the verdict.
             if deadline.is_some_and(|d| tokio::time::Instant::now() >= d.caller) {
                 return Err(deadline_exceeded());
@@ -222,7 +240,8 @@ impl pb::linewall_server::Linewall for Evaluator {
                 tokio::time::timeout_at(d.answer_by, work).await.map_err(|_| deadline_exceeded())??
             }
         };
-        out.map(Response::new).ok_or_else(deadline_exceeded)
+        let judged = out.ok_or_else(deadline_exceeded)?;
+        Ok(Response::new(self.recorded(judged).await?))
     }
 
     type EvaluateStreamStream = ResponseStream;
@@ -268,14 +287,21 @@ impl pb::linewall_server::Linewall for Evaluator {
                 let resp = match this.check(req, true) {
                     Ok((msg, len)) => {
                         let set = this.policies.current();
-                        if this.inline(&set, &msg, len) {
-                            this.judge(&set, &msg)
+                        let judged = if this.inline(&set, &msg, len) {
+                            Ok(this.judge(&set, &msg))
                         } else {
                             match this.judge_blocking(set, msg, None, Arc::clone(&left)).await {
-                                Ok(Some(r)) => r,
+                                Ok(Some(j)) => Ok(j),
                                 Ok(None) => break,
-                                Err(status) => message_error(&status, id),
+                                Err(status) => Err(status),
                             }
+                        };
+                        match judged {
+                            Ok(j) => match this.recorded(j).await {
+                                Ok(r) => r,
+                                Err(status) => message_error(&status, id),
+                            },
+                            Err(status) => message_error(&status, id),
                         }
                     }
                     Err(status) => message_error(&status, id),

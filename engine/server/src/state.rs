@@ -1,11 +1,18 @@
 //! The policy set being served, and hot reload: a new set is compiled and its tests run
 //! off the request path, then swapped in atomically; a bad set never replaces a good one.
+//!
+//! Fail closed: a set with fewer than `min_policies` policies (one, unless
+//! `--allow-empty`) is refused at start-up and on reload; a set that does not match the
+//! `--manifest` is refused; a reload that takes longer than its time limit is abandoned.
+//! A reload that is accepted but loses files, policies, rules or tests of the serving set
+//! is logged (error for vanished files, warn for the rest) and counted.
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use linewall_engine::policy::{LoadOptions, PolicySet};
+use linewall_engine::policy::{LoadOptions, PolicySet, PolicySummary};
 
 /// Where policies come from.
 #[derive(Debug, Clone)]
@@ -16,24 +23,55 @@ pub enum Source {
     Path(PathBuf),
 }
 
+/// What a policy set must satisfy to be served.
+#[derive(Debug, Clone)]
+pub struct Guards {
+    /// Fewest policies a set may have (0 with `--allow-empty`).
+    pub min_policies: usize,
+    /// `sha256sum`-style list the policy files must match exactly.
+    pub manifest: Option<PathBuf>,
+    /// Longest a reload may take before it is abandoned (the old set keeps serving).
+    pub reload_timeout: Duration,
+}
+
+impl Default for Guards {
+    fn default() -> Self {
+        Guards { min_policies: 1, manifest: None, reload_timeout: Duration::from_secs(30) }
+    }
+}
+
 /// The serving policy set and how to reload it.
 pub struct Policies {
     current: ArcSwap<PolicySet>,
     source: Source,
     options: LoadOptions,
+    guards: Guards,
     /// Serializes reloads so two reloads never race to swap.
     reload_lock: tokio::sync::Mutex<()>,
     /// Where reloads are counted.
     metrics: Arc<crate::metrics::Metrics>,
 }
 
-/// Loads and tests a set; the error is what an operator needs to fix it.
-pub fn load_checked(source: &Source, options: &LoadOptions) -> Result<PolicySet, String> {
+/// Loads and tests a set and checks it against `guards`; the error is what an operator
+/// needs to fix it (paths and positions, never the bytes of a file that is not a policy).
+pub fn load_checked(source: &Source, options: &LoadOptions, guards: &Guards) -> Result<PolicySet, String> {
     let set = match source {
-        Source::Builtin => PolicySet::builtin(options),
-        Source::Path(p) => PolicySet::load_path(p, options),
+        Source::Builtin => PolicySet::builtin(options).map_err(|d| d.to_string())?,
+        Source::Path(p) => {
+            let sources = linewall_engine::policy::read_sources(p, options).map_err(|d| d.to_string())?;
+            if let Some(m) = &guards.manifest {
+                crate::policy_files::check(m, p, &sources)?;
+            }
+            PolicySet::load_sources(sources, options).map_err(|d| d.to_string())?
+        }
+    };
+    let count = set.policies().len();
+    if count < guards.min_policies {
+        return Err(format!(
+            "the policy set has {count} policies; at least {} required (--min-policies; --allow-empty to serve none)",
+            guards.min_policies
+        ));
     }
-    .map_err(|d| d.to_string())?;
     let report = set.run_tests();
     if report.failed() > 0 {
         let failures: Vec<String> = report
@@ -48,18 +86,56 @@ pub fn load_checked(source: &Source, options: &LoadOptions) -> Result<PolicySet,
     Ok(set)
 }
 
+/// What a new set loses compared with the serving one.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Losses {
+    /// Source files of the serving set that no policy of the new set comes from.
+    pub vanished_files: Vec<String>,
+    /// Policies, rules or tests dropped, as readable lines.
+    pub shrunk: Vec<String>,
+}
+
+/// Compares the serving set's policies with a new set's.
+pub fn losses(old: &[PolicySummary], new: &[PolicySummary]) -> Losses {
+    let mut out = Losses::default();
+    let mut old_files: Vec<&str> = old.iter().map(|p| p.source.as_str()).collect();
+    old_files.sort_unstable();
+    old_files.dedup();
+    for f in old_files {
+        if !new.iter().any(|p| p.source == f) {
+            out.vanished_files.push(f.to_owned());
+        }
+    }
+    for o in old {
+        match new.iter().find(|n| n.name == o.name) {
+            None => out.shrunk.push(format!("policy `{}` dropped", o.name)),
+            Some(n) => {
+                if n.rules < o.rules {
+                    out.shrunk.push(format!("policy `{}`: {} rules, was {}", o.name, n.rules, o.rules));
+                }
+                if n.tests < o.tests {
+                    out.shrunk.push(format!("policy `{}`: {} tests, was {}", o.name, n.tests, o.tests));
+                }
+            }
+        }
+    }
+    out
+}
+
 impl Policies {
     /// Loads the first set; failing here means the server does not start.
     pub fn new(
         source: Source,
         options: LoadOptions,
+        guards: Guards,
         metrics: Arc<crate::metrics::Metrics>,
     ) -> Result<Self, String> {
-        let set = load_checked(&source, &options)?;
+        let set = load_checked(&source, &options, &guards)?;
         Ok(Self {
             current: ArcSwap::from_pointee(set),
             source,
             options,
+            guards,
             reload_lock: tokio::sync::Mutex::new(()),
             metrics,
         })
@@ -83,18 +159,33 @@ impl Policies {
         &self.options
     }
 
-    /// Compiles and tests a new set off the async reactor and swaps it in. On error the
-    /// old set keeps serving and the reason is returned.
+    /// Compiles and tests a new set off the async reactor and swaps it in. On error (or
+    /// after the time limit) the old set keeps serving and the reason is returned.
     pub async fn reload(&self) -> Result<String, String> {
         let _guard = self.reload_lock.lock().await;
         let source = self.source.clone();
         let options = self.options.clone();
-        let result = tokio::task::spawn_blocking(move || load_checked(&source, &options))
-            .await
-            .map_err(|e| format!("reload task failed: {e}"))?;
+        let guards = self.guards.clone();
+        let limit = self.guards.reload_timeout;
+        let task = tokio::task::spawn_blocking(move || load_checked(&source, &options, &guards));
+        let result = match tokio::time::timeout(limit, task).await {
+            Ok(joined) => joined.unwrap_or_else(|e| Err(format!("reload task failed: {e}"))),
+            Err(_) => Err(format!("reload abandoned after {} s (time limit)", limit.as_secs_f64())),
+        };
         match result {
             Ok(set) => {
                 let version = set.version().to_owned();
+                let lost = losses(&self.current().policies(), &set.policies());
+                for f in &lost.vanished_files {
+                    tracing::error!(file = %f, "policy file vanished: its policies are no longer served");
+                }
+                if !lost.vanished_files.is_empty() {
+                    self.metrics.policy_files_vanished(lost.vanished_files.len());
+                }
+                if !lost.shrunk.is_empty() {
+                    tracing::warn!(losses = %lost.shrunk.join("; "), "policy reload drops policies, rules or tests of the serving set");
+                    self.metrics.policy_reload_shrank();
+                }
                 self.current.store(Arc::new(set));
                 self.metrics.reload(true);
                 tracing::info!(policy_version = %version, "policy reload accepted");

@@ -608,7 +608,18 @@ pub(crate) fn compile(
     let automaton = build_automaton(&patterns[..eager_count], errors)?;
     let keyword_automaton = build_automaton(&patterns[eager_count..], errors)?;
     let version = version_of(&docs);
-    let hash_key = derive_hash_key(options.hash_key.as_deref(), &version);
+    let Some(hash_key) = derive_hash_key(options.hash_key.as_deref(), &version) else {
+        errors.push(super::Diagnostic {
+            file: String::from("<policy set>"),
+            line: 0,
+            column: 0,
+            message: String::from(
+                "the OS random number generator failed and no hash key is configured (set LINEWALL_HASH_KEY or --hash-key-file)",
+            ),
+            source_line: None,
+        });
+        return None;
+    };
     let set = PolicySet {
         version,
         policies,
@@ -674,30 +685,27 @@ fn version_of(docs: &[(Located<PolicyDoc>, PolicySource)]) -> String {
 }
 
 /// The key of the `hash` redaction style: the configured secret salted with the policy
-/// version, or a random per-process secret when none is configured.
-fn derive_hash_key(configured: Option<&[u8]>, version: &str) -> [u8; 32] {
+/// version, or a random per-process secret when none is configured. `None` when no key
+/// is configured and the OS random number generator fails: a predictable key would make
+/// hashed values reversible by anyone who can guess it, so that is a load error.
+fn derive_hash_key(configured: Option<&[u8]>, version: &str) -> Option<[u8; 32]> {
     use hmac::{Hmac, Mac};
+    static PROCESS_KEY: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
     let secret: Vec<u8> = match configured {
         Some(k) => k.to_vec(),
-        None => {
-            static PROCESS_KEY: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
-            PROCESS_KEY
-                .get_or_init(|| {
-                    let mut k = [0u8; 32];
-                    // Without randomness the key is still secret-free but predictable;
-                    // that only weakens hash redaction, which then needs a configured key.
-                    let _ = getrandom::fill(&mut k);
-                    k
-                })
-                .to_vec()
-        }
+        None => match PROCESS_KEY.get() {
+            Some(k) => k.to_vec(),
+            None => {
+                let mut k = [0u8; 32];
+                getrandom::fill(&mut k).ok()?;
+                PROCESS_KEY.get_or_init(|| k).to_vec()
+            }
+        },
     };
-    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(&secret) else {
-        return [0; 32];
-    };
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&secret).ok()?;
     mac.update(b"linewall-hash-redaction\0");
     mac.update(version.as_bytes());
-    mac.finalize().into_bytes().into()
+    Some(mac.finalize().into_bytes().into())
 }
 
 /// One automaton over `patterns` (ASCII case-insensitive, overlapping matches); `None`

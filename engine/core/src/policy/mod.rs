@@ -3,6 +3,7 @@
 
 pub(crate) mod compile;
 mod diag;
+pub mod files;
 pub mod located;
 pub mod model;
 pub mod testing;
@@ -42,6 +43,8 @@ pub struct LoadOptions {
     /// Secret key of the `hash` redaction style (salted per policy set). Without one, a
     /// random per-process key is used, so hashes are not stable across restarts.
     pub hash_key: Option<Vec<u8>>,
+    /// Follow symbolic links to policy files (refused by default).
+    pub follow_symlinks: bool,
 }
 
 impl std::fmt::Debug for LoadOptions {
@@ -49,6 +52,7 @@ impl std::fmt::Debug for LoadOptions {
         f.debug_struct("LoadOptions")
             .field("plugin_loader", &self.plugin_loader.is_some())
             .field("hash_key", &self.hash_key.as_ref().map(|_| "<set>"))
+            .field("follow_symlinks", &self.follow_symlinks)
             .finish()
     }
 }
@@ -80,12 +84,28 @@ pub const BUILTIN_PACKS: &[(&str, &str)] = &[
     ("policies/secrets.yaml", include_str!("../../../../policies/secrets.yaml")),
     ("policies/conduct.yaml", include_str!("../../../../policies/conduct.yaml")),
     ("policies/whatsapp.yaml", include_str!("../../../../policies/whatsapp.yaml")),
+    ("policies/securities.yaml", include_str!("../../../../policies/securities.yaml")),
+    ("policies/fraud.yaml", include_str!("../../../../policies/fraud.yaml")),
 ];
 
 fn parse(source: &PolicySource, errors: &mut Vec<Diagnostic>) -> Vec<Located<PolicyDoc>> {
     let mut rep = diag::Reporter { file: &source.name, text: &source.text, out: errors };
     if source.text.len() > MAX_POLICY_FILE_BYTES {
         rep.error(1, 1, format!("policy file is larger than {MAX_POLICY_FILE_BYTES} bytes"));
+        return Vec::new();
+    }
+    if !looks_like_policy(&source.text) {
+        // Whatever this file is (a config, a key, a binary), none of its bytes may end up
+        // in an error message, a log line or an RPC reply.
+        errors.push(Diagnostic {
+            file: source.name.clone(),
+            line: 1,
+            column: 1,
+            message: String::from(
+                "not a Linewall policy file (no `apiVersion: linewall/...` line); its content is not shown",
+            ),
+            source_line: None,
+        });
         return Vec::new();
     }
     match serde_saphyr::from_multiple::<Located<PolicyDoc>>(&source.text) {
@@ -96,6 +116,17 @@ fn parse(source: &PolicySource, errors: &mut Vec<Diagnostic>) -> Vec<Located<Pol
             Vec::new()
         }
     }
+}
+
+/// Whether `text` declares itself a Linewall policy: an `apiVersion` key (block or flow
+/// style, quoted or not) naming `linewall/`. Errors in other files are reported without
+/// any of their content.
+fn looks_like_policy(text: &str) -> bool {
+    text.match_indices("apiVersion").any(|(i, k)| {
+        let rest = text[i + k.len()..].trim_start_matches(['"', '\'', ' ', '\t']);
+        rest.strip_prefix(':')
+            .is_some_and(|v| v.trim_start_matches([' ', '\t', '"', '\'']).starts_with("linewall/"))
+    })
 }
 
 /// The parser's message without its own position prefix and snippet.
@@ -117,32 +148,39 @@ fn yaml_message(e: &serde_saphyr::Error) -> String {
     msg
 }
 
-/// Collects `*.yaml` / `*.yml` files under `path` (or `path` itself), sorted.
-fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    if path.is_file() {
-        out.push(path.to_path_buf());
-        return Ok(());
+/// Reads the policy files under `path` (see [`files`]): regular files only, links only
+/// with `follow_symlinks`, each at most [`MAX_POLICY_FILE_BYTES`], UTF-8.
+pub fn read_sources(path: &Path, options: &LoadOptions) -> Result<Vec<PolicySource>, Diagnostics> {
+    let list = files::list_policy_files(path, options.follow_symlinks)
+        .map_err(|(p, e)| file_error(&p.display().to_string(), &e))?;
+    let mut sources = Vec::with_capacity(list.len());
+    for f in list {
+        let name = f.display().to_string();
+        // A file named directly (not found in a directory) may be a link: the operator chose it.
+        let follow = options.follow_symlinks || f == path;
+        let bytes =
+            files::read_capped(&f, MAX_POLICY_FILE_BYTES, follow).map_err(|e| file_error(&name, &e))?;
+        let text = String::from_utf8(bytes).map_err(|_| Diagnostics {
+            errors: vec![Diagnostic {
+                file: name.clone(),
+                line: 1,
+                column: 1,
+                message: String::from("is not UTF-8 text; its content is not shown"),
+                source_line: None,
+            }],
+        })?;
+        sources.push(PolicySource { name, text, base_dir: f.parent().map(Path::to_path_buf) });
     }
-    let mut entries: Vec<PathBuf> =
-        std::fs::read_dir(path)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            collect_files(&p, out)?;
-        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
-            out.push(p);
-        }
-    }
-    Ok(())
+    Ok(sources)
 }
 
-fn io_error(name: &str, e: &std::io::Error) -> Diagnostics {
+fn file_error(name: &str, e: &files::FileError) -> Diagnostics {
     Diagnostics {
         errors: vec![Diagnostic {
             file: name.to_owned(),
             line: 0,
             column: 0,
-            message: format!("cannot read: {e}"),
+            message: e.to_string(),
             source_line: None,
         }],
     }
@@ -150,29 +188,9 @@ fn io_error(name: &str, e: &std::io::Error) -> Diagnostics {
 
 impl PolicySet {
     /// Loads every policy file under `path` (a file, or a directory searched recursively
-    /// for `*.yaml` and `*.yml`).
+    /// for `*.yaml` and `*.yml`; see [`files`] for what is refused).
     pub fn load_path(path: &Path, options: &LoadOptions) -> Result<PolicySet, Diagnostics> {
-        let mut files = Vec::new();
-        collect_files(path, &mut files).map_err(|e| io_error(&path.display().to_string(), &e))?;
-        let mut sources = Vec::new();
-        for f in files {
-            let name = f.display().to_string();
-            let meta = std::fs::metadata(&f).map_err(|e| io_error(&name, &e))?;
-            if meta.len() > MAX_POLICY_FILE_BYTES as u64 {
-                return Err(Diagnostics {
-                    errors: vec![Diagnostic {
-                        file: name,
-                        line: 1,
-                        column: 1,
-                        message: format!("policy file is larger than {MAX_POLICY_FILE_BYTES} bytes"),
-                        source_line: None,
-                    }],
-                });
-            }
-            let text = std::fs::read_to_string(&f).map_err(|e| io_error(&name, &e))?;
-            sources.push(PolicySource { name, text, base_dir: f.parent().map(Path::to_path_buf) });
-        }
-        Self::load_sources(sources, options)
+        Self::load_sources(read_sources(path, options)?, options)
     }
 
     /// Loads the policy packs shipped with Linewall.
@@ -258,4 +276,18 @@ impl PolicySet {
 pub fn json_schema() -> serde_json::Value {
     let schema = schemars::schema_for!(PolicyDoc);
     serde_json::to_value(schema).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_policy;
+
+    #[test]
+    fn policy_files_are_recognised_in_any_yaml_style() {
+        assert!(looks_like_policy("# c\napiVersion: linewall/v1\nkind: Policy\n"));
+        assert!(looks_like_policy("---\n\"apiVersion\": 'linewall/v1'\r\n"));
+        assert!(looks_like_policy("{apiVersion: linewall/v1, kind: Policy}"));
+        assert!(!looks_like_policy("admin_token = \"secret\"\n"));
+        assert!(!looks_like_policy("apiVersion: apps/v1\nkind: Deployment\n"));
+    }
 }

@@ -1,12 +1,20 @@
 //! The built-in detectors of docs/05-detectors.md, grouped by family. Ids are part of the contract.
 
+pub mod banking;
+pub mod card_data;
 pub mod contact;
 pub mod crypto;
+pub mod crypto_ext;
 pub mod digits;
 pub mod finance;
 pub mod national;
+pub mod network;
 pub mod personal;
 pub mod secrets;
+pub mod secrets_cloud;
+pub mod secrets_saas;
+pub mod securities;
+pub mod token;
 
 use std::sync::LazyLock;
 
@@ -23,6 +31,13 @@ pub fn all() -> impl Iterator<Item = &'static BuiltinDetector> {
         .chain(secrets::DETECTORS)
         .chain(crypto::DETECTORS)
         .chain(personal::DETECTORS)
+        .chain(securities::DETECTORS)
+        .chain(card_data::DETECTORS)
+        .chain(banking::DETECTORS)
+        .chain(crypto_ext::DETECTORS)
+        .chain(secrets_cloud::DETECTORS)
+        .chain(secrets_saas::DETECTORS)
+        .chain(network::DETECTORS)
 }
 
 /// The built-in detector with this id.
