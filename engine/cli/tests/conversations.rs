@@ -206,7 +206,10 @@ fn message(id: &str, conv: &str, text: &str) -> pb::EvaluateRequest {
 fn serve(extra: &[&str], log: Option<&Path>) -> Server {
     let addr = format!("127.0.0.1:{}", free_port());
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_linewall"));
-    cmd.args(["serve", "--listen", &addr]).args(extra).env("LINEWALL_HASH_KEY", HASH_KEY);
+    cmd.args(["serve", "--listen", &addr])
+        .args(extra)
+        .env("LINEWALL_HASH_KEY", HASH_KEY)
+        .env("LINEWALL_AUDIT_KEY", "conversation-test-audit-key");
     if let Some(log) = log {
         cmd.args(["--decision-log", log.to_str().expect("utf-8")]);
     }

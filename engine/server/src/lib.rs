@@ -354,7 +354,10 @@ pub async fn serve(args: ServeArgs, mut options: LoadOptions) -> anyhow::Result<
             Some(log)
         }
     };
-    let conversations = conversations(&args, policies.options())?;
+    // Windows in Redis must stay readable across restarts and replicas: a random
+    // per-process key would not do.
+    let configured_key = policies.options().hash_key.as_deref().filter(|_| !ephemeral);
+    let conversations = conversations(&args, configured_key)?;
     let evaluator = Evaluator {
         policies: Arc::clone(&policies),
         max_message_bytes: args.max_message_bytes.unwrap_or(1 << 20),
@@ -467,7 +470,7 @@ pub async fn serve(args: ServeArgs, mut options: LoadOptions) -> anyhow::Result<
 /// The joining of split values the flags ask for (docs/10-conversations.md).
 fn conversations(
     args: &ServeArgs,
-    options: &LoadOptions,
+    hash_key: Option<&[u8]>,
 ) -> anyhow::Result<Option<Arc<linewall_engine::conversation::Conversations>>> {
     use linewall_engine::conversation::{Config, Conversations, DEFAULT_CAPACITY};
     if args.no_join {
@@ -478,9 +481,10 @@ fn conversations(
     let conv = match args.conversation_store.as_deref() {
         None | Some("memory") => Conversations::in_memory(config, capacity),
         Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
-            let key = options.hash_key.as_deref().filter(|k| !k.is_empty()).ok_or_else(|| {
+            let key = hash_key.filter(|k| !k.is_empty()).ok_or_else(|| {
                 anyhow::anyhow!(
-                    "--conversation-store redis needs a hash key (LINEWALL_HASH_KEY): windows are encrypted with it"
+                    "--conversation-store redis needs a configured hash key (--hash-key-file or LINEWALL_HASH_KEY): \
+                     windows are encrypted with it"
                 )
             })?;
             let store = conversation_store::RedisStore::connect(url, key)
