@@ -13,7 +13,10 @@
 use std::time::{Duration, Instant};
 
 use divan::black_box;
+use linewall_engine::Message;
 use linewall_engine::detect::builtin;
+use linewall_engine::policy::PolicySet;
+use linewall_engine::testing::catalogue::builtin_alone;
 
 const SIZES: [usize; 3] = [64 << 10, 128 << 10, 256 << 10];
 /// Runs per size; the fastest counts (the machine is shared, noise only adds time).
@@ -30,11 +33,12 @@ fn sized(unit: &str, size: usize) -> String {
     s
 }
 
-fn fastest(id: &str, text: &str) -> Duration {
+fn fastest(set: &PolicySet, text: &str) -> Duration {
+    let msg = Message::text(text);
     (0..RUNS)
         .map(|_| {
             let t = Instant::now();
-            black_box(builtin::detect(id, black_box(text)));
+            black_box(set.evaluate(black_box(&msg)));
             t.elapsed()
         })
         .min()
@@ -50,11 +54,12 @@ fn main() {
         if !only.is_empty() && !only.iter().any(|o| o == d.id) {
             continue;
         }
+        let Some(set) = builtin_alone(d.id) else { continue };
         let first = d.examples.first().copied().unwrap_or("x");
         let spaced = format!("{} and then we talk about the weather. ", d.examples.join(" , then "));
         let dense = format!("{}\n", first.lines().next().unwrap_or(first));
         for (kind, unit) in [("spaced", spaced), ("dense", dense)] {
-            let times: Vec<Duration> = SIZES.iter().map(|&n| fastest(d.id, &sized(&unit, n))).collect();
+            let times: Vec<Duration> = SIZES.iter().map(|&n| fastest(&set, &sized(&unit, n))).collect();
             let ratio = |a: Duration, b: Duration| b.as_secs_f64() / a.as_secs_f64().max(1e-9);
             let (r1, r2) = (ratio(times[0], times[1]), ratio(times[1], times[2]));
             if r2 > worst.0 {

@@ -150,3 +150,48 @@ fn shipped_policies_reference_the_schema() {
         }
     }
 }
+
+#[test]
+fn detector_catalogue_in_the_docs_is_current() {
+    let out = bin().args(["detectors", "--markdown"]).output().expect("run");
+    assert!(out.status.success());
+    let committed = std::fs::read_to_string(repo().join("docs/detectors-catalogue.md")).expect("read");
+    assert!(
+        String::from_utf8_lossy(&out.stdout) == committed,
+        "docs/detectors-catalogue.md is stale: run `linewall detectors --markdown > docs/detectors-catalogue.md`"
+    );
+}
+
+#[test]
+fn detectors_json_describes_every_builtin_id() {
+    let out = bin().args(["detectors", "--json"]).output().expect("run");
+    assert!(out.status.success());
+    let items: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("json array");
+    let ids: Vec<&str> = items.iter().filter_map(|d| d["id"].as_str()).collect();
+    for id in ["credit_card", "isin", "crypto_seed_phrase", "openai_api_key", "mac_address", "mx_clabe"] {
+        assert!(ids.contains(&id), "`{id}` missing from `linewall detectors --json`");
+    }
+    for d in &items {
+        for key in ["region", "validator", "joinable", "confidence_levels", "keywords", "requires_keywords"] {
+            assert!(d.get(key).is_some(), "{} lacks `{key}`", d["id"]);
+        }
+        assert!(
+            !d["confidence_levels"].as_array().is_some_and(Vec::is_empty),
+            "{}: no confidence on its examples",
+            d["id"]
+        );
+    }
+    let isin = items.iter().find(|d| d["id"] == "isin").expect("isin");
+    assert_eq!(isin["validator"], "isin_luhn");
+    assert!(isin["keywords"].as_array().is_some_and(|k| k.iter().any(|w| w == "isin")));
+}
+
+#[test]
+fn schema_offers_builtin_ids_and_still_allows_local_ones() {
+    let out = bin().arg("schema").output().expect("run");
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let id = &schema["$defs"]["DetectorRequirement"]["properties"]["id"]["anyOf"];
+    let listed = id[0]["enum"].as_array().expect("an enum of built-in ids");
+    assert!(listed.iter().any(|v| v == "lei") && listed.iter().any(|v| v == "credit_card"));
+    assert_eq!(id[1]["pattern"], "^[a-z0-9_-]+$", "policy-local ids stay allowed");
+}

@@ -9,7 +9,7 @@ use super::Turn;
 use super::fragment::Run;
 use super::store::Fragment;
 use crate::detect::builtin::{self, Built};
-use crate::detect::context::{KeywordMatcher, is_word_boundary};
+use crate::detect::context::is_word_boundary;
 use crate::detect::{Candidate, Confidence};
 use crate::eval::fields::FieldPath;
 use crate::policy::PolicySet;
@@ -40,8 +40,15 @@ pub struct SplitFinding {
 
 /// Per built-in detector (same order as [`builtin::built`]): its keyword matcher when it
 /// is joinable.
-static JOIN_KEYWORDS: LazyLock<Vec<Option<KeywordMatcher>>> = LazyLock::new(|| {
-    builtin::built().iter().map(|b| b.spec.joinable.then(|| KeywordMatcher::new(b.spec.keywords))).collect()
+static JOIN_KEYWORDS: LazyLock<Vec<Option<AhoCorasick>>> = LazyLock::new(|| {
+    builtin::built()
+        .iter()
+        .map(|b| {
+            b.spec
+                .joinable
+                .then(|| AhoCorasickBuilder::new().ascii_case_insensitive(true).build(b.spec.keywords).ok())?
+        })
+        .collect()
 });
 
 /// Every context word of every joinable detector, to note the words before a fragment.
@@ -118,7 +125,8 @@ fn ceil_boundary(t: &str, mut at: usize) -> usize {
 /// Candidates of one built-in detector over `text`, context words applied.
 fn detect(b: &Built, d: usize, set: &PolicySet, text: &str, out: &mut Vec<Candidate>) {
     out.clear();
-    b.matcher.find(text, out);
+    let year = crate::eval::year_of(std::time::SystemTime::now());
+    b.matcher.find_in_field(&crate::detect::Field::new(text, year), out);
     if out.is_empty() {
         return;
     }
@@ -130,7 +138,11 @@ fn detect(b: &Built, d: usize, set: &PolicySet, text: &str, out: &mut Vec<Candid
     };
     let mut hits = Vec::new();
     if let Some(Some(kw)) = idx.and_then(|i| JOIN_KEYWORDS.get(i)) {
-        kw.for_each(text, |_, s, e| hits.push((s, e)));
+        for m in kw.find_overlapping_iter(text.as_bytes()) {
+            if is_word_boundary(text.as_bytes(), m.start(), m.end()) {
+                hits.push((m.start(), m.end()));
+            }
+        }
     }
     hits.sort_unstable();
     let rule = set.detectors[d].context;
@@ -205,7 +217,13 @@ pub(crate) fn find(set: &PolicySet, turn: &Turn<'_>, lead: Run, chain: &[Fragmen
         .iter()
         .enumerate()
         .filter_map(|(d, e)| match &e.matcher {
-            Matcher::Builtin(b) if b.spec.joinable => Some((d, *b)),
+            // Only detectors some rule references: findings are reported for those alone.
+            Matcher::Builtin(b)
+                if b.spec.joinable
+                    && set.policies.iter().any(|p| p.rules.iter().any(|r| r.detectors.contains(&d))) =>
+            {
+                Some((d, *b))
+            }
             _ => None,
         })
         .collect();

@@ -202,7 +202,33 @@ impl Conversations {
             Some(lead) if !chain.is_empty() => join::find(set, &turn, lead, &chain),
             _ => Vec::new(),
         };
-        let mut verdict = set.evaluate_with_splits(msg, &splits);
+        let extra: Vec<crate::eval::ExtraFinding> = splits
+            .iter()
+            .map(|s| crate::eval::ExtraFinding {
+                detector: s.detector,
+                field: s.field,
+                start: s.start,
+                end: s.end,
+                confidence: s.confidence,
+                split: true,
+            })
+            .collect();
+        let cx = crate::eval::EvalContext { extra_findings: &extra, ..crate::eval::EvalContext::now() };
+        let mut verdict = set.evaluate_with(msg, cx);
+        // Name the earlier fragments of each split value on its rendered finding.
+        for s in &splits {
+            let id = &set.detectors[s.detector].id;
+            let field = s.field.to_string();
+            if let Some(f) = verdict.findings.iter_mut().find(|f| {
+                f.parts.is_empty()
+                    && f.detector == *id
+                    && f.field == field
+                    && f.byte_start == s.start
+                    && f.byte_end == s.end
+            }) {
+                f.parts.clone_from(&s.parts);
+            }
+        }
         let next = match (b.only, b.leading, b.trailing) {
             (true, Some(lead), _) => {
                 let mut chain = chain;
