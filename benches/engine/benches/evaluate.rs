@@ -5,7 +5,7 @@
 //! that speeds up evaluation by finding less fails instead of looking good.
 
 use divan::{Bencher, black_box};
-use linewall_benches::{corpus, findings, packs};
+use linewall_benches::{BREADTH_PACKS, corpus, findings, packs, packs_except};
 
 /// Findings of the shipped packs over the dev corpus when this benchmark was written;
 /// fewer means a detector stopped finding things.
@@ -25,6 +25,12 @@ fn main() {
 #[divan::bench(sample_count = 50, sample_size = 2000)]
 fn corpus_message(bencher: Bencher) {
     cycle_corpus(bencher, packs());
+}
+
+/// Same-run baseline for the detector-breadth packs: the shipped packs without them.
+#[divan::bench(sample_count = 50, sample_size = 2000)]
+fn corpus_message_without_breadth_packs(bencher: Bencher) {
+    cycle_corpus(bencher, packs_except(BREADTH_PACKS));
 }
 
 /// Baseline for ratios: the same corpus through a set with no policy, which still

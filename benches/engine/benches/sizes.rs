@@ -12,7 +12,7 @@
 
 use divan::counter::BytesCount;
 use divan::{AllocProfiler, Bencher, black_box};
-use linewall_benches::{corpus, packs};
+use linewall_benches::{BREADTH_PACKS, corpus, packs, packs_except};
 use linewall_engine::Message;
 use linewall_engine::policy::{PolicySet, PolicySource};
 
@@ -79,6 +79,14 @@ fn bench_text(bencher: Bencher, text: String) {
 #[divan::bench(args = SIZES, sample_count = 30)]
 fn clean(bencher: Bencher, size: usize) {
     bench_text(bencher, sized(PROSE, size));
+}
+
+/// Same-run baseline: clean text through the shipped packs without the breadth packs.
+#[divan::bench(args = SIZES, sample_count = 30)]
+fn clean_without_breadth_packs(bencher: Bencher, size: usize) {
+    let set = packs_except(BREADTH_PACKS);
+    let msg = Message::text(sized(PROSE, size));
+    bencher.counter(BytesCount::new(msg.text.len())).bench_local(|| black_box(set.evaluate(black_box(&msg))));
 }
 
 #[divan::bench(args = SIZES, sample_count = 30)]

@@ -1,7 +1,7 @@
 //! Shared inputs of the Linewall benchmarks: the dev corpus and the built-in packs.
 
 use linewall_engine::Message;
-use linewall_engine::policy::{LoadOptions, PolicySet};
+use linewall_engine::policy::{BUILTIN_PACKS, LoadOptions, PolicySet, PolicySource};
 
 /// The dev corpus messages (text only), as the benchmarks feed them.
 pub fn corpus() -> Vec<Message> {
@@ -26,6 +26,32 @@ pub fn corpus() -> Vec<Message> {
 /// Every shipped pack, compiled.
 pub fn packs() -> PolicySet {
     match PolicySet::builtin(&LoadOptions::default()) {
+        Ok(set) => set,
+        Err(d) => panic!("built-in packs failed to load:\n{d}"),
+    }
+}
+
+/// Packs added by the detector-breadth work (issue 14); benchmarks run the shipped set
+/// with and without them in the same run, so the cost of the new detectors is a ratio.
+pub const BREADTH_PACKS: &[&str] = &[
+    "policies/pii-eu.yaml",
+    "policies/pii-apac.yaml",
+    "policies/pii-americas.yaml",
+    "policies/pii-mea.yaml",
+];
+
+/// Every shipped pack except those named in `skip`, compiled.
+pub fn packs_except(skip: &[&str]) -> PolicySet {
+    let sources = BUILTIN_PACKS
+        .iter()
+        .filter(|(name, _)| !skip.contains(name))
+        .map(|(name, text)| PolicySource {
+            name: (*name).to_owned(),
+            text: (*text).to_owned(),
+            base_dir: None,
+        })
+        .collect();
+    match PolicySet::load_sources(sources, &LoadOptions::default()) {
         Ok(set) => set,
         Err(d) => panic!("built-in packs failed to load:\n{d}"),
     }

@@ -17,7 +17,7 @@ use linewall_engine::conversation::{Config, Conversations, DEFAULT_CAPACITY};
 use linewall_engine::policy::PolicySet;
 
 /// Longest input line accepted (the gRPC service's default message limit).
-const MAX_LINE_BYTES: usize = 1 << 20;
+pub(crate) const MAX_LINE_BYTES: usize = 1 << 20;
 
 /// Arguments of `linewall scan`.
 #[derive(clap::Args)]
@@ -25,6 +25,9 @@ pub struct Args {
     /// Policy file or directory (default: the built-in packs).
     #[arg(long)]
     policies: Option<PathBuf>,
+    /// Leave out `decision_id` (the only per-run field) so two scans diff cleanly.
+    #[arg(long)]
+    stable: bool,
     /// Input file of JSON Lines messages, or `-` for standard input.
     #[arg(default_value = "-")]
     input: String,
@@ -97,7 +100,7 @@ pub fn run(args: &Args) -> u8 {
     });
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let code = scan(&set, conv.as_ref(), BufReader::new(reader), &mut out, progress.as_ref());
+    let code = scan(&set, conv.as_ref(), BufReader::new(reader), &mut out, progress.as_ref(), args.stable);
     if let Some(p) = progress {
         p.finish_and_clear();
     }
@@ -108,7 +111,7 @@ pub fn run(args: &Args) -> u8 {
 }
 
 /// One message from its JSON line; the error names the problem, never a value.
-fn parse_message(line: &str) -> Result<Message, String> {
+pub(crate) fn parse_message(line: &str) -> Result<Message, String> {
     let mut de = serde_json::Deserializer::from_str(line);
     let msg: Message = serde_path_to_error::deserialize(&mut de)
         .map_err(|e| format!("invalid message: {}", describe(&e)))?;
@@ -193,6 +196,7 @@ fn scan(
     mut input: impl BufRead,
     out: &mut impl Write,
     progress: Option<&indicatif::ProgressBar>,
+    stable: bool,
 ) -> u8 {
     let mut code = 0;
     let mut buf = Vec::new();
@@ -246,13 +250,7 @@ fn scan(
         } else if std::str::from_utf8(&buf).is_err() {
             Err(String::from("line is not valid UTF-8"))
         } else {
-            parse_message(trimmed).and_then(|msg| {
-                let verdict = match conv {
-                    Some(c) => c.evaluate(set, &msg),
-                    None => set.evaluate(&msg),
-                };
-                serde_json::to_string(&verdict).map_err(|e| e.to_string())
-            })
+            parse_message(trimmed).and_then(|msg| verdict_json(set, conv, &msg, stable))
         };
         let written = match result {
             Ok(json) => {
@@ -275,4 +273,25 @@ fn scan(
         p.set_message(format!("{ok} ok, {bad} errors"));
     }
     code
+}
+
+/// The verdict as one JSON line; `stable` drops the per-run `decision_id`.
+fn verdict_json(
+    set: &PolicySet,
+    conv: Option<&Conversations>,
+    msg: &Message,
+    stable: bool,
+) -> Result<String, String> {
+    let verdict = match conv {
+        Some(c) => c.evaluate(set, msg),
+        None => set.evaluate(msg),
+    };
+    if !stable {
+        return serde_json::to_string(&verdict).map_err(|e| e.to_string());
+    }
+    let mut value = serde_json::to_value(&verdict).map_err(|e| e.to_string())?;
+    if let Some(obj) = value.as_object_mut() {
+        obj.remove("decision_id");
+    }
+    serde_json::to_string(&value).map_err(|e| e.to_string())
 }

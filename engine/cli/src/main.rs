@@ -5,6 +5,7 @@ mod cmd_check;
 mod cmd_detectors;
 mod cmd_lint;
 mod cmd_plugin;
+mod cmd_replay;
 mod cmd_scan;
 mod cmd_test;
 mod load;
@@ -25,9 +26,11 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Judge one text and print the verdict.
-    Check(cmd_check::Args),
+    Check(Box<cmd_check::Args>),
     /// Judge JSON Lines messages (one per line) and print JSON Lines verdicts in order.
     Scan(cmd_scan::Args),
+    /// Judge JSON Lines messages with two policy sets and report what would change.
+    Replay(Box<cmd_replay::Args>),
     /// Run every policy's tests and every detector's examples.
     Test {
         /// Policy file or directory (default: the built-in packs).
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Check(args) => cmd_check::run(&args),
+        Command::Replay(args) => cmd_replay::run(&args),
         Command::Scan(args) => cmd_scan::run(&args),
         Command::Test { dir, quiet } => cmd_test::run(dir.as_deref(), quiet),
         Command::Lint { dir } => cmd_lint::run(dir.as_deref()),

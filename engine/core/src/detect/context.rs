@@ -41,12 +41,39 @@ impl ContextRule {
     }
 }
 
-/// True when `[start, end)` neither starts nor ends inside a word.
+/// True when `[start, end)` neither starts nor ends inside a word. Scripts written
+/// without spaces between words (Chinese, Japanese, Korean with its attached particles,
+/// Thai) need no boundary: `身份证号码` holds the keyword `身份证`.
 pub fn is_word_boundary(bytes: &[u8], start: usize, end: usize) -> bool {
     let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
-    let first_is_word = bytes.get(start).is_some_and(|&b| word(b));
-    let last_is_word = end > 0 && bytes.get(end - 1).is_some_and(|&b| word(b));
+    let first_is_word = bytes.get(start).is_some_and(|&b| word(b)) && !unspaced_at(bytes, start);
+    let last_is_word =
+        end > 0 && bytes.get(end - 1).is_some_and(|&b| word(b)) && !unspaced_before(bytes, end);
     let before_ok = start == 0 || !first_is_word || !word(bytes[start - 1]);
     let after_ok = end >= bytes.len() || !last_is_word || !word(bytes[end]);
     before_ok && after_ok
+}
+
+/// Whether the character starting at byte `i` belongs to a script written without spaces.
+fn unspaced_at(bytes: &[u8], i: usize) -> bool {
+    let end = (i + 4).min(bytes.len());
+    let s = match std::str::from_utf8(&bytes[i..end]) {
+        Ok(s) => s,
+        Err(e) => std::str::from_utf8(&bytes[i..i + e.valid_up_to()]).unwrap_or(""),
+    };
+    s.chars().next().is_some_and(unspaced)
+}
+
+/// Whether the character ending at byte `end` belongs to a script written without spaces.
+fn unspaced_before(bytes: &[u8], end: usize) -> bool {
+    let mut i = end.saturating_sub(1);
+    while i > 0 && end - i < 4 && bytes[i] & 0xC0 == 0x80 {
+        i -= 1;
+    }
+    std::str::from_utf8(&bytes[i..end]).ok().and_then(|s| s.chars().next()).is_some_and(unspaced)
+}
+
+/// Thai, CJK, kana and Hangul.
+fn unspaced(c: char) -> bool {
+    matches!(c as u32, 0x0E00..=0x0E7F | 0x2E80..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0xFF66..=0xFF9F)
 }

@@ -9,6 +9,7 @@
 pub mod builtin;
 pub mod context;
 pub mod field;
+pub mod idcheck;
 pub mod validators;
 
 pub use field::Field;

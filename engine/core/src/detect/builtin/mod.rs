@@ -7,13 +7,22 @@ pub mod crypto;
 pub mod crypto_ext;
 pub mod digits;
 pub mod finance;
+pub mod health;
+pub mod ids;
+pub mod messaging;
 pub mod national;
+pub mod national_americas;
+pub mod national_apac;
+pub mod national_eu;
+pub mod national_mea;
 pub mod network;
 pub mod personal;
+pub mod personal_ids;
 pub mod secrets;
 pub mod secrets_cloud;
 pub mod secrets_saas;
 pub mod securities;
+pub mod tax;
 pub mod token;
 
 use std::sync::LazyLock;
@@ -30,6 +39,14 @@ pub fn all() -> impl Iterator<Item = &'static BuiltinDetector> {
         .chain(secrets::DETECTORS)
         .chain(crypto::DETECTORS)
         .chain(personal::DETECTORS)
+        .chain(national_eu::DETECTORS)
+        .chain(national_apac::DETECTORS)
+        .chain(national_americas::DETECTORS)
+        .chain(national_mea::DETECTORS)
+        .chain(tax::DETECTORS)
+        .chain(health::DETECTORS)
+        .chain(personal_ids::DETECTORS)
+        .chain(messaging::DETECTORS)
         .chain(securities::DETECTORS)
         .chain(card_data::DETECTORS)
         .chain(banking::DETECTORS)
