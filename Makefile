@@ -15,6 +15,7 @@ demo:
 # tests, the example plugins' policy tests.
 test:
 	bash plugins/build.sh
+	bash scripts/ensure-redis.sh
 	cargo test --workspace --locked
 	bash examples/whatsapp-gateway/test-browser.sh
 	cargo run -q -p linewall -- test policies/ --quiet

@@ -1,12 +1,19 @@
 //! `linewall scan`: JSON Lines messages in, JSON Lines verdicts out, in order.
 //!
+//! Messages with a `conversation_id` are judged in their conversation, in file order:
+//! values split across consecutive messages join (docs/10-conversations.md) unless
+//! `--no-join` is given.
+//!
 //! A bad line never stops the run: it gets `{"line": N, "error": "..."}` on its output
 //! line, and the exit code becomes 1. Errors name the problem, never the line's content.
 
 use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::PathBuf;
 
+use std::sync::Arc;
+
 use linewall_engine::Message;
+use linewall_engine::conversation::{Config, Conversations, DEFAULT_CAPACITY};
 use linewall_engine::policy::PolicySet;
 
 /// Longest input line accepted (the gRPC service's default message limit).
@@ -24,12 +31,46 @@ pub struct Args {
     /// Input file of JSON Lines messages, or `-` for standard input.
     #[arg(default_value = "-")]
     input: String,
+    /// Judge every message alone: no joining of values split across messages.
+    #[arg(long)]
+    no_join: bool,
+    /// Where conversation windows live: `memory` (default) or `redis://HOST:PORT`
+    /// (shared with servers using the same store and LINEWALL_HASH_KEY).
+    #[arg(long, conflicts_with = "no_join")]
+    conversation_store: Option<String>,
+}
+
+/// The joining the flags ask for; the error is for the operator.
+fn conversations(args: &Args) -> Result<Option<Conversations>, String> {
+    if args.no_join {
+        return Ok(None);
+    }
+    match args.conversation_store.as_deref() {
+        None | Some("memory") => Ok(Some(Conversations::in_memory(Config::default(), DEFAULT_CAPACITY))),
+        Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+            let opts = crate::load::options();
+            let key = opts
+                .hash_key
+                .ok_or("--conversation-store redis needs LINEWALL_HASH_KEY (or LINEWALL_HASH_KEY_FILE): windows are encrypted with it")?;
+            let store = linewall_server::conversation_store::RedisStore::connect(url, &key)
+                .map_err(|e| format!("connecting the conversation store: {e}"))?;
+            Ok(Some(Conversations::new(Arc::new(store), Config::default())))
+        }
+        Some(_) => Err(String::from("--conversation-store must be `memory` or `redis://HOST:PORT`")),
+    }
 }
 
 /// Runs the command; returns the exit code.
 pub fn run(args: &Args) -> u8 {
     let Some(set) = crate::load::policies_or_report(args.policies.as_deref()) else {
         return 2;
+    };
+    let conv = match conversations(args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
     };
     let (reader, total): (Box<dyn Read>, Option<u64>) = if args.input == "-" {
         (Box::new(std::io::stdin().lock()), None)
@@ -59,7 +100,7 @@ pub fn run(args: &Args) -> u8 {
     });
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let code = scan(&set, BufReader::new(reader), &mut out, progress.as_ref(), args.stable);
+    let code = scan(&set, conv.as_ref(), BufReader::new(reader), &mut out, progress.as_ref(), args.stable);
     if let Some(p) = progress {
         p.finish_and_clear();
     }
@@ -151,6 +192,7 @@ fn field_path(p: &serde_path_to_error::Path) -> String {
 
 fn scan(
     set: &PolicySet,
+    conv: Option<&Conversations>,
     mut input: impl BufRead,
     out: &mut impl Write,
     progress: Option<&indicatif::ProgressBar>,
@@ -208,7 +250,7 @@ fn scan(
         } else if std::str::from_utf8(&buf).is_err() {
             Err(String::from("line is not valid UTF-8"))
         } else {
-            parse_message(trimmed).and_then(|msg| verdict_json(set, &msg, stable))
+            parse_message(trimmed).and_then(|msg| verdict_json(set, conv, &msg, stable))
         };
         let written = match result {
             Ok(json) => {
@@ -234,8 +276,16 @@ fn scan(
 }
 
 /// The verdict as one JSON line; `stable` drops the per-run `decision_id`.
-fn verdict_json(set: &PolicySet, msg: &Message, stable: bool) -> Result<String, String> {
-    let verdict = set.evaluate(msg);
+fn verdict_json(
+    set: &PolicySet,
+    conv: Option<&Conversations>,
+    msg: &Message,
+    stable: bool,
+) -> Result<String, String> {
+    let verdict = match conv {
+        Some(c) => c.evaluate(set, msg),
+        None => set.evaluate(msg),
+    };
     if !stable {
         return serde_json::to_string(&verdict).map_err(|e| e.to_string());
     }

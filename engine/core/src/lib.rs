@@ -8,8 +8,10 @@
 //! model with source locations and compiles it into an immutable set; [`detect`] holds
 //! the detectors and the per-field context they share; [`normalize`] defeats evasion;
 //! [`eval`] judges a message against a compiled set (scan, decide, redact, render);
-//! [`testing`] runs policies' tests and detectors' examples through evaluation.
+//! [`testing`] runs policies' tests and detectors' examples through evaluation;
+//! [`conversation`] joins values split across the messages of a conversation.
 
+pub mod conversation;
 pub mod detect;
 pub mod eval;
 pub mod message;

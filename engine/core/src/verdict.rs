@@ -76,6 +76,23 @@ pub struct Finding {
     pub rules: Vec<String>,
     /// Masked form of the value; never the clear value.
     pub preview: String,
+    /// For a value split across messages (docs/10-conversations.md): the earlier
+    /// fragments it joined; empty for a value found in this message alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<FindingPart>,
+}
+
+/// Where one earlier fragment of a split value lives, so archived copies can be redacted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingPart {
+    /// Id of the earlier message.
+    pub message_id: String,
+    /// Field path in that message, e.g. `text`.
+    pub field: String,
+    /// Start, in code points of that field's original text.
+    pub start: usize,
+    /// End (exclusive), in code points.
+    pub end: usize,
 }
 
 /// A rule that fired.
@@ -100,6 +117,9 @@ pub struct Alert {
     pub rule: String,
     /// How urgent.
     pub severity: Severity,
+    /// True when a finding behind the alert is a value split across messages.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub split: bool,
 }
 
 /// A detector or redaction that failed, and what was done about it.

@@ -234,6 +234,16 @@ pub fn verdict_out(v: v::Verdict) -> pb::Verdict {
                 confidence: Confidence::as_str(f.confidence).to_owned(),
                 rules: f.rules,
                 preview: f.preview,
+                parts: f
+                    .parts
+                    .into_iter()
+                    .map(|p| pb::FindingPart {
+                        message_id: p.message_id,
+                        field: p.field,
+                        start: u32_of(p.start),
+                        end: u32_of(p.end),
+                    })
+                    .collect(),
             })
             .collect(),
         matched: v
@@ -250,7 +260,12 @@ pub fn verdict_out(v: v::Verdict) -> pb::Verdict {
         alerts: v
             .alerts
             .into_iter()
-            .map(|a| pb::Alert { policy: a.policy, rule: a.rule, severity: severity(a.severity) })
+            .map(|a| pb::Alert {
+                policy: a.policy,
+                rule: a.rule,
+                severity: severity(a.severity),
+                split: a.split,
+            })
             .collect(),
         policy_version: v.policy_version,
         decision_id: v.decision_id,

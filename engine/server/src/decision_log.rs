@@ -622,13 +622,22 @@ impl DecisionLog {
                 let value = linewall_engine::eval::fields::get(msg, &f.field)
                     .and_then(|t| t.get(f.byte_start..f.byte_end))
                     .unwrap_or("");
-                json!({
+                let mut entry = json!({
                     "detector": f.detector,
                     "field": f.field,
                     "start": f.start,
                     "end": f.end,
                     "value_hash": linewall_engine::eval::redact::keyed_hash(&self.value_key, value),
-                })
+                });
+                // A split value: where its earlier fragments are, never what they hold.
+                if !f.parts.is_empty() {
+                    entry["parts"] = json!(f
+                        .parts
+                        .iter()
+                        .map(|p| json!({"message_id": p.message_id, "field": p.field, "start": p.start, "end": p.end}))
+                        .collect::<Vec<_>>());
+                }
+                entry
             })
             .collect();
         let time = now_ms();

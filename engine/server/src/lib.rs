@@ -6,6 +6,7 @@
 //! reload policies; SIGTERM / Ctrl-C drain in-flight requests and stop.
 
 pub mod audit;
+pub mod conversation_store;
 pub mod convert;
 pub mod decision_log;
 pub mod keys;
@@ -130,6 +131,16 @@ pub struct ServeArgs {
     /// Log format.
     #[arg(long, env = "LINEWALL_LOG_FORMAT", value_parser = ["text", "json"], default_value = "text")]
     pub log_format: String,
+    /// Where conversation windows live for joining split values: `memory` (this
+    /// process, the default) or `redis://HOST:PORT` (shared by replicas; needs a hash key).
+    #[arg(long, env = "LINEWALL_CONVERSATION_STORE")]
+    pub conversation_store: Option<String>,
+    /// Conversation scopes the in-process store remembers (least recently used go first).
+    #[arg(long, env = "LINEWALL_CONVERSATION_CAPACITY")]
+    pub conversation_capacity: Option<usize>,
+    /// Judge every message alone: no joining of values split across messages.
+    #[arg(long)]
+    pub no_join: bool,
 }
 
 /// Settings read from `--config FILE`.
@@ -159,6 +170,8 @@ struct FileConfig {
     tls_key: Option<PathBuf>,
     client_ca: Option<PathBuf>,
     log_format: Option<String>,
+    conversation_store: Option<String>,
+    conversation_capacity: Option<usize>,
 }
 
 /// Fills what flags and environment left unset from the config file, then defaults.
@@ -201,6 +214,8 @@ fn merge_config(mut args: ServeArgs) -> anyhow::Result<ServeArgs> {
         args.tls_cert = args.tls_cert.or(file.tls_cert);
         args.tls_key = args.tls_key.or(file.tls_key);
         args.client_ca = args.client_ca.or(file.client_ca);
+        args.conversation_store = args.conversation_store.or(file.conversation_store);
+        args.conversation_capacity = args.conversation_capacity.or(file.conversation_capacity);
         if let Some(f) = file.log_format.filter(|_| args.log_format == "text") {
             anyhow::ensure!(f == "text" || f == "json", "log_format must be `text` or `json`");
             args.log_format = f;
@@ -339,12 +354,17 @@ pub async fn serve(args: ServeArgs, mut options: LoadOptions) -> anyhow::Result<
             Some(log)
         }
     };
+    // Windows in Redis must stay readable across restarts and replicas: a random
+    // per-process key would not do.
+    let configured_key = policies.options().hash_key.as_deref().filter(|_| !ephemeral);
+    let conversations = conversations(&args, configured_key)?;
     let evaluator = Evaluator {
         policies: Arc::clone(&policies),
         max_message_bytes: args.max_message_bytes.unwrap_or(1 << 20),
         noop: args.noop,
         decisions: decisions.clone(),
         metrics: Arc::clone(&metrics),
+        conversations,
     };
     let mut metrics_addr = None;
     if let Some(addr) = args.metrics_listen {
@@ -445,6 +465,36 @@ pub async fn serve(args: ServeArgs, mut options: LoadOptions) -> anyhow::Result<
     }
     tracing::info!("linewall stopped");
     Ok(())
+}
+
+/// The joining of split values the flags ask for (docs/10-conversations.md).
+fn conversations(
+    args: &ServeArgs,
+    hash_key: Option<&[u8]>,
+) -> anyhow::Result<Option<Arc<linewall_engine::conversation::Conversations>>> {
+    use linewall_engine::conversation::{Config, Conversations, DEFAULT_CAPACITY};
+    if args.no_join {
+        return Ok(None);
+    }
+    let config = Config::default();
+    let capacity = args.conversation_capacity.unwrap_or(DEFAULT_CAPACITY);
+    let conv = match args.conversation_store.as_deref() {
+        None | Some("memory") => Conversations::in_memory(config, capacity),
+        Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+            let key = hash_key.filter(|k| !k.is_empty()).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--conversation-store redis needs a configured hash key (--hash-key-file or LINEWALL_HASH_KEY): \
+                     windows are encrypted with it"
+                )
+            })?;
+            let store = conversation_store::RedisStore::connect(url, key)
+                .map_err(|e| anyhow::anyhow!("connecting the conversation store: {e}"))?;
+            tracing::info!("conversation windows in redis");
+            Conversations::new(Arc::new(store), config)
+        }
+        Some(_) => anyhow::bail!("--conversation-store must be `memory` or `redis://HOST:PORT`"),
+    };
+    Ok(Some(Arc::new(conv)))
 }
 
 /// tonic refuses a frame over the limit from its header with OUT_OF_RANGE; the API

@@ -112,6 +112,8 @@ pub struct Metrics {
     verdicts: Family<ActionLabel, Counter>,
     latency: Histogram,
     detector_hits: Family<DetectorLabel, Counter>,
+    /// Findings of values split across messages (docs/10-conversations.md), by detector.
+    split_findings: Family<DetectorLabel, Counter>,
     detector_errors: Family<DetectorLabel, Counter>,
     rule_matches: Family<RuleLabels, Counter>,
     reloads: Family<ResultLabel, Counter>,
@@ -149,6 +151,12 @@ impl Default for Metrics {
         registry.register("linewall_evaluation_seconds", "Time to evaluate one message", latency.clone());
         let detector_hits = Family::<DetectorLabel, Counter>::default();
         registry.register("linewall_detector_hits", "Findings, by detector", detector_hits.clone());
+        let split_findings = Family::<DetectorLabel, Counter>::default();
+        registry.register(
+            "linewall_split_findings",
+            "Findings of values split across messages, by detector",
+            split_findings.clone(),
+        );
         let detector_errors = Family::<DetectorLabel, Counter>::default();
         registry.register(
             "linewall_detector_errors",
@@ -241,6 +249,7 @@ impl Default for Metrics {
             verdicts,
             latency,
             detector_hits,
+            split_findings,
             detector_errors,
             rule_matches,
             reloads,
@@ -273,6 +282,9 @@ impl Metrics {
         self.latency.observe(took.as_secs_f64());
         for f in &v.findings {
             self.detector_hits.get_or_create(&DetectorLabel { detector: f.detector.clone() }).inc();
+            if !f.parts.is_empty() {
+                self.split_findings.get_or_create(&DetectorLabel { detector: f.detector.clone() }).inc();
+            }
         }
         for e in &v.errors {
             self.detector_errors.get_or_create(&DetectorLabel { detector: e.detector.clone() }).inc();

@@ -27,6 +27,9 @@ pub struct Evaluator {
     pub decisions: Option<crate::decision_log::DecisionLog>,
     /// Counters for `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Joining of values split across messages (docs/10-conversations.md); `None` judges
+    /// every message alone.
+    pub conversations: Option<Arc<linewall_engine::conversation::Conversations>>,
 }
 
 impl Evaluator {
@@ -52,8 +55,12 @@ impl Evaluator {
     /// microseconds, less than handing it to a blocking thread and back costs (two thread
     /// wake-ups); bigger messages, and sets with plugins (bounded only by their
     /// `timeout_ms`), go to the blocking pool so they cannot stall other connections.
-    fn inline(&self, set: &PolicySet, encoded_len: usize) -> bool {
-        encoded_len <= INLINE_MAX_BYTES && !set.has_plugins()
+    /// A message whose conversation lives in a remote store (network round trips) also
+    /// goes to the blocking pool.
+    fn inline(&self, set: &PolicySet, msg: &linewall_engine::Message, encoded_len: usize) -> bool {
+        encoded_len <= INLINE_MAX_BYTES
+            && !set.has_plugins()
+            && !self.conversations.as_ref().is_some_and(|c| c.is_remote_for(msg))
     }
 
     /// Evaluates and hands the decision to the log; the response may only be sent once
@@ -72,7 +79,10 @@ impl Evaluator {
             return (resp, Ok(None));
         }
         let started = std::time::Instant::now();
-        let verdict = set.evaluate(msg);
+        let verdict = match &self.conversations {
+            Some(c) => c.evaluate(set, msg),
+            None => set.evaluate(msg),
+        };
         self.metrics.verdict(&verdict, started.elapsed());
         let recording = match &self.decisions {
             Some(log) => log.record(msg, &verdict).map(Some),
@@ -212,7 +222,7 @@ impl pb::linewall_server::Linewall for Evaluator {
             return Err(deadline_exceeded());
         }
         let set = self.policies.current();
-        if self.inline(&set, len) {
+        if self.inline(&set, &msg, len) {
             let out = self.recorded(self.judge(&set, &msg)).await?;
             // Past the caller's own deadline nobody reads the verdict.
             if deadline.is_some_and(|d| tokio::time::Instant::now() >= d.caller) {
@@ -277,7 +287,7 @@ impl pb::linewall_server::Linewall for Evaluator {
                 let resp = match this.check(req, true) {
                     Ok((msg, len)) => {
                         let set = this.policies.current();
-                        let judged = if this.inline(&set, len) {
+                        let judged = if this.inline(&set, &msg, len) {
                             Ok(this.judge(&set, &msg))
                         } else {
                             match this.judge_blocking(set, msg, None, Arc::clone(&left)).await {

@@ -69,7 +69,7 @@ pub fn verhoeff(s: &str) -> bool {
         [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
         [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
         [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
-        [9, 4, 5, 3, 1, 2, 7, 8, 6, 0],
+        [9, 4, 5, 3, 1, 2, 6, 8, 7, 0],
         [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
         [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
         [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
@@ -265,6 +265,9 @@ mod tests {
     fn checksums_match_published_examples() {
         assert!(aba("011000015") && aba("021000021") && !aba("011000016"));
         assert!(verhoeff("234567890124") && !verhoeff("234567890125"));
+        // The published worked example (236 gets check digit 3) and a number whose
+        // digits reach row 4 of the permutation table.
+        assert!(verhoeff("2363") && !verhoeff("2364") && verhoeff("759876869372"));
         assert!(nhs_mod11("943 476 5919") && !nhs_mod11("943 476 5918"));
         assert!(au_tfn("123 456 782") && !au_tfn("123 456 783"));
         assert!(sg_nric("S1234567D") && !sg_nric("S1234567A"));

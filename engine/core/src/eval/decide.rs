@@ -113,7 +113,10 @@ fn attachments_match(a: &AttachmentCond, msg: &Message) -> bool {
 }
 
 fn requirement_holds(q: &Requirement, findings: &[RawFinding]) -> bool {
-    let n = findings.iter().filter(|f| f.detector == q.detector && f.confidence >= q.min_confidence).count();
+    let n = findings
+        .iter()
+        .filter(|f| f.detector == q.detector && f.confidence >= q.min_confidence && q.split.accepts(f.split))
+        .count();
     n >= q.min_count as usize
 }
 
@@ -126,7 +129,10 @@ fn cond_holds(c: &Cond, msg: &Message, kinds: &[bool; 8], findings: &[RawFinding
 
 /// True when a finding satisfies one of the requirements of a rule's `when`.
 pub(super) fn satisfies(c: &Cond, f: &RawFinding) -> bool {
-    c.any.iter().chain(&c.all).any(|q| q.detector == f.detector && f.confidence >= q.min_confidence)
+    c.any
+        .iter()
+        .chain(&c.all)
+        .any(|q| q.detector == f.detector && f.confidence >= q.min_confidence && q.split.accepts(f.split))
 }
 
 pub(super) fn is_opt_out(msg: &Message) -> bool {
@@ -206,7 +212,8 @@ impl PolicySet {
                 mode: r.mode,
             });
             if let Some(severity) = r.alert {
-                d.alerts.push(Alert { policy: p.name.clone(), rule: r.id.clone(), severity });
+                let split = raw.iter().any(|f| f.split && satisfies(&r.when, f));
+                d.alerts.push(Alert { policy: p.name.clone(), rule: r.id.clone(), severity, split });
             }
             if r.mode == Mode::Enforce {
                 d.action = d.action.max(r.action);

@@ -35,6 +35,8 @@ pub(crate) struct RawFinding {
     pub start: usize,
     pub end: usize,
     pub confidence: Confidence,
+    /// Joined across messages (docs/10-conversations.md), not found in this one alone.
+    pub split: bool,
 }
 
 /// A finding established outside the message's own fields' scan (for example a value
@@ -52,6 +54,8 @@ pub struct ExtraFinding {
     pub end: usize,
     /// Confidence of the finding.
     pub confidence: Confidence,
+    /// A value split across messages (rules' `split:` conditions and alerts see it).
+    pub split: bool,
 }
 
 /// What an evaluation takes from its caller besides the message: evaluation reads no
@@ -282,6 +286,7 @@ fn merge_extra(raw: &mut Vec<RawFinding>, extra: &[ExtraFinding], detectors: usi
                 start: x.start,
                 end: x.end,
                 confidence: x.confidence,
+                split: x.split,
             });
         }
     }
@@ -332,6 +337,7 @@ mod tests {
             start: 14,
             end: 18,
             confidence: Confidence::Medium,
+            split: true,
         }];
         let alone = set.evaluate(&msg);
         assert_eq!(alone.action, Action::Allow);

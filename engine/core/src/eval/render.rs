@@ -57,6 +57,8 @@ impl PolicySet {
                 confidence: f.confidence,
                 rules,
                 preview: redact::preview(text.get(f.start..f.end).unwrap_or("")),
+                // Filled by the conversation layer for split values.
+                parts: Vec::new(),
             });
         }
         findings

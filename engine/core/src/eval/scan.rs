@@ -191,7 +191,14 @@ impl PolicySet {
                 }
             }
             let (start, end) = norm.original_span(c.start, c.end);
-            s.local.push(RawFinding { detector: d, field: path, start, end, confidence: c.confidence });
+            s.local.push(RawFinding {
+                detector: d,
+                field: path,
+                start,
+                end,
+                confidence: c.confidence,
+                split: false,
+            });
         }
     }
 

@@ -119,6 +119,8 @@ pub(crate) struct Requirement {
     pub detector: usize,
     pub min_confidence: Confidence,
     pub min_count: u32,
+    /// Whether split values (joined across messages) count.
+    pub split: model::SplitMode,
 }
 
 /// An attachment condition, normalized.
@@ -634,6 +636,7 @@ impl Resolver<'_> {
                 detector,
                 min_confidence: r.min_confidence.unwrap_or(Confidence::Low),
                 min_count: r.min_count.unwrap_or(1).max(1),
+                split: r.split.unwrap_or_default(),
             }),
             // Declared but not compiled: its definition already has an error, and a
             // second one on every rule that names it would only bury the first.

@@ -202,6 +202,33 @@ pub struct DetectorRequirement {
     /// Matches needed across the message (default 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_count: Option<u32>,
+    /// Whether values split across messages count (docs/10-conversations.md; default `any`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<SplitMode>,
+}
+
+/// Which findings a detector requirement counts, by whether they joined messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SplitMode {
+    /// Values found whole in the message and values split across messages.
+    #[default]
+    Any,
+    /// Only values split across messages.
+    Only,
+    /// Only values found whole in the message.
+    Never,
+}
+
+impl SplitMode {
+    /// Whether a finding (split or not) counts under this mode.
+    pub fn accepts(self, split: bool) -> bool {
+        match self {
+            Self::Any => true,
+            Self::Only => split,
+            Self::Never => !split,
+        }
+    }
 }
 
 /// Attachment requirements; all given keys must hold for one attachment.
@@ -370,6 +397,10 @@ pub struct Rule {
 pub struct TestDef {
     /// What it checks.
     pub name: Located<String>,
+    /// Messages of the same conversation judged just before `message`, in order (for
+    /// values split across messages, docs/10-conversations.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier: Vec<Message>,
     /// The message (docs/02-message.md fields, defaults as there).
     pub message: Message,
     /// What the verdict must say.
@@ -401,4 +432,7 @@ pub struct Expect {
     /// Set of rule ids that raised alerts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alerts: Option<Vec<String>>,
+    /// Whether some finding is a value split across messages (`earlier` + `message`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<bool>,
 }

@@ -93,7 +93,32 @@ pub fn compare(expect: &Expect, sent: &crate::Message, v: &Verdict) -> Vec<Strin
     {
         diffs.push(format!("notice: expected {n:?}, got {:?}", v.notice));
     }
+    if let Some(split) = expect.split {
+        let got = v.findings.iter().any(|f| !f.parts.is_empty());
+        if got != split {
+            diffs.push(format!("split: expected {split}, got {got}"));
+        }
+    }
     diffs
+}
+
+/// Judges `earlier` then `message` as one conversation (each given the test
+/// conversation id unless it names one) and returns the last verdict.
+fn in_conversation(set: &PolicySet, earlier: &[crate::Message], message: &crate::Message) -> Verdict {
+    use crate::conversation::{Config, Conversations};
+    let conv = Conversations::in_memory(Config::default(), 16);
+    let at = std::time::SystemTime::now();
+    let with_id = |m: &crate::Message| {
+        let mut m = m.clone();
+        if m.conversation_id.is_empty() {
+            m.conversation_id = String::from("policy-test");
+        }
+        m
+    };
+    for m in earlier {
+        conv.evaluate_at(set, &with_id(m), at);
+    }
+    conv.evaluate_at(set, &with_id(message), at)
 }
 
 impl PolicySet {
@@ -123,7 +148,11 @@ impl PolicySet {
                 continue;
             };
             for t in &d.spec.tests {
-                let verdict = alone.evaluate(&t.message);
+                let verdict = if t.earlier.is_empty() {
+                    alone.evaluate(&t.message)
+                } else {
+                    in_conversation(&alone, &t.earlier, &t.message)
+                };
                 let diffs = compare(&t.expect, &t.message, &verdict);
                 report.cases.push(TestCase {
                     policy: policy.clone(),

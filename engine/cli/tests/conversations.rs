@@ -1,0 +1,344 @@
+//! Values split across messages (docs/10-conversations.md) end to end: `linewall scan`
+//! over the conversation corpus, gRPC unary and stream, the decision log and metrics,
+//! in process and with a real `redis-server` (installed by scripts/ensure-redis.sh,
+//! which `make test` runs).
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+mod common;
+
+use common::{Server, connect, free_port, http_get, temp_dir};
+use linewall_proto::v1 as pb;
+use pb::linewall_client::LinewallClient;
+use serde_json::Value;
+
+const HASH_KEY: &str = "conversation-test-key";
+
+/// A `redis-server` on a free 127.0.0.1 port, killed on drop.
+struct Redis {
+    child: Child,
+    port: u16,
+    _dir: PathBuf,
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Redis {
+    fn start(name: &str) -> Self {
+        let dir = temp_dir(&format!("redis-{name}"));
+        let port = free_port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .current_dir(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server not found: run scripts/ensure-redis.sh (`make test` does)");
+        let redis = Self { child, port, _dir: dir };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while redis.command(&["PING"]) != "+PONG" {
+            assert!(Instant::now() < deadline, "redis-server did not answer on port {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        redis
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// One command over RESP; the raw reply (empty if unreachable).
+    fn command(&self, args: &[&str]) -> String {
+        let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) else { return String::new() };
+        let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+        let mut req = format!("*{}\r\n", args.len());
+        for a in args {
+            req.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+        }
+        if s.write_all(req.as_bytes()).is_err() {
+            return String::new();
+        }
+        let mut buf = vec![0u8; 1 << 16];
+        let n = s.read(&mut buf).unwrap_or(0);
+        String::from_utf8_lossy(&buf[..n]).trim_end().to_owned()
+    }
+
+    /// Every key and value as raw bytes of the reply (for leak checks).
+    fn dump(&self) -> String {
+        let keys = self.command(&["KEYS", "*"]);
+        let mut out = keys.clone();
+        for k in keys.lines().filter(|l| l.starts_with("linewall:")) {
+            out.push_str(&self.command(&["GET", k]));
+            out.push_str(&self.command(&["PTTL", k]));
+        }
+        out
+    }
+}
+
+fn corpus(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/testdata/conversations").join(name)
+}
+
+/// `linewall scan` over a file; the verdicts, one per line.
+fn scan(file: &Path, extra: &[&str]) -> Vec<Value> {
+    let out = Command::new(env!("CARGO_BIN_EXE_linewall"))
+        .arg("scan")
+        .args(extra)
+        .arg(file)
+        .env("LINEWALL_HASH_KEY", HASH_KEY)
+        .output()
+        .expect("run linewall scan");
+    assert!(out.status.success(), "scan failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("verdict json"))
+        .collect()
+}
+
+fn lines(file: &Path) -> Vec<Value> {
+    std::fs::read_to_string(file)
+        .expect("corpus")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("message json"))
+        .collect()
+}
+
+/// (split values found, split values expected, findings on negatives).
+fn score(positives: &[Value], pos_verdicts: &[Value], negatives: &[Value]) -> (usize, usize, usize) {
+    let mut found = 0;
+    let mut expected = 0;
+    for (m, v) in lines(&corpus("positives.jsonl")).iter().zip(pos_verdicts) {
+        let Some(detector) = m["attributes"]["expect"].as_str() else { continue };
+        expected += 1;
+        let hit = v["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|f| f["detector"] == detector && f["parts"].as_array().is_some_and(|p| !p.is_empty()));
+        found += usize::from(hit);
+    }
+    assert_eq!(positives.len(), pos_verdicts.len());
+    let negative_findings = negatives.iter().map(|v| v["findings"].as_array().map_or(0, Vec::len)).sum();
+    (found, expected, negative_findings)
+}
+
+/// Verdicts without what differs between two runs (decision ids).
+fn comparable(v: &[Value]) -> Vec<Value> {
+    v.iter()
+        .map(|x| {
+            let mut x = x.clone();
+            x["decision_id"] = Value::Null;
+            x
+        })
+        .collect()
+}
+
+#[test]
+fn scan_joins_the_corpus_in_file_order_and_no_join_turns_it_off() {
+    let positives = scan(&corpus("positives.jsonl"), &[]);
+    let negatives = scan(&corpus("negatives.jsonl"), &[]);
+    let (found, expected, negative_findings) =
+        score(&lines(&corpus("positives.jsonl")), &positives, &negatives);
+    let recall = found as f64 / expected as f64;
+    eprintln!(
+        "conversation corpus: recall {found}/{expected} = {recall:.3}; findings on negatives {negative_findings}"
+    );
+    assert!(expected >= 150, "corpus too small: {expected}");
+    assert!(recall >= 0.95, "recall {recall:.3} ({found}/{expected})");
+    assert_eq!(negative_findings, 0, "findings on the negatives");
+
+    let alone = scan(&corpus("positives.jsonl"), &["--no-join"]);
+    let (found, _, _) = score(&lines(&corpus("positives.jsonl")), &alone, &[]);
+    assert_eq!(found, 0, "--no-join judges every message alone");
+}
+
+#[test]
+fn scan_behaves_the_same_with_redis_as_in_memory() {
+    let redis = Redis::start("scan");
+    let url = redis.url();
+    for file in ["positives.jsonl", "negatives.jsonl"] {
+        let memory = scan(&corpus(file), &[]);
+        let shared = scan(&corpus(file), &["--conversation-store", &url]);
+        let (memory, shared) = (comparable(&memory), comparable(&shared));
+        assert_eq!(memory.len(), shared.len(), "{file}");
+        for (m, r) in memory.iter().zip(&shared) {
+            assert_eq!(m, r, "{file}: memory and redis disagree");
+        }
+    }
+    // Redis holds fragments only encrypted, under hashed keys, expiring with the window.
+    let dump = redis.dump();
+    assert!(dump.contains("linewall:conv:"), "nothing stored? {dump}");
+    for clear in ["pos-", "neg-", "agent-1", "card ", "1111"] {
+        assert!(!dump.contains(clear), "redis holds `{clear}` in clear");
+    }
+    let ttls: Vec<i64> = dump
+        .lines()
+        .filter_map(|l| l.strip_prefix(':'))
+        .filter_map(|n| n.parse().ok())
+        .filter(|&n: &i64| n > 1000)
+        .collect();
+    assert!(ttls.iter().all(|&t| t <= 120_000), "ttl beyond the window: {ttls:?}");
+}
+
+fn message(id: &str, conv: &str, text: &str) -> pb::EvaluateRequest {
+    pb::EvaluateRequest {
+        message: Some(pb::Message {
+            id: id.into(),
+            conversation_id: conv.into(),
+            sender: Some(pb::Party { id: "agent-7".into(), ..Default::default() }),
+            direction: pb::Direction::Outbound as i32,
+            text: text.into(),
+            ..Default::default()
+        }),
+    }
+}
+
+fn serve(extra: &[&str], log: Option<&Path>) -> Server {
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_linewall"));
+    cmd.args(["serve", "--listen", &addr])
+        .args(extra)
+        .env("LINEWALL_HASH_KEY", HASH_KEY)
+        .env("LINEWALL_AUDIT_KEY", "conversation-test-audit-key");
+    if let Some(log) = log {
+        cmd.args(["--decision-log", log.to_str().expect("utf-8")]);
+    }
+    let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start linewall serve");
+    Server { child, addr: format!("http://{addr}") }
+}
+
+async fn verdict(
+    client: &mut LinewallClient<tonic::transport::Channel>,
+    req: pb::EvaluateRequest,
+) -> pb::Verdict {
+    client.evaluate(req).await.expect("evaluate").into_inner().verdict.expect("verdict")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_unary_and_stream_join_and_report_in_log_and_metrics() {
+    let dir = temp_dir("conv-grpc");
+    let log = dir.join("decisions.jsonl");
+    let metrics = format!("127.0.0.1:{}", free_port());
+    let server = serve(&["--metrics-listen", &metrics], Some(&log));
+    let ch = connect(&server.addr).await;
+    let mut client = LinewallClient::new(ch);
+
+    let first = verdict(&mut client, message("u1", "conv-u", "my card is 4111 1111")).await;
+    assert_eq!(first.action, pb::Action::Allow as i32);
+    let v = verdict(&mut client, message("u2", "conv-u", "1111 1111")).await;
+    assert_eq!(v.action, pb::Action::Block as i32, "pci blocks an outbound split card");
+    let f = &v.findings[0];
+    assert_eq!((f.detector.as_str(), f.start, f.end), ("credit_card", 0, 9));
+    assert_eq!(
+        f.parts,
+        vec![pb::FindingPart { message_id: "u1".into(), field: "text".into(), start: 11, end: 20 }]
+    );
+    assert!(v.alerts.iter().any(|a| a.rule == "block-outbound-cards" && a.split));
+
+    // The same conversation over a stream: a 4-part IBAN, in order.
+    let pieces = ["IBAN GB82 WE", "ST 1234", "5698 76", "54 32"];
+    let reqs: Vec<pb::EvaluateRequest> =
+        pieces.iter().enumerate().map(|(i, t)| message(&format!("s{i}"), "conv-s", t)).collect();
+    let mut out = client.evaluate_stream(tokio_stream::iter(reqs)).await.expect("stream").into_inner();
+    let mut verdicts = Vec::new();
+    while let Some(r) = out.message().await.expect("stream item") {
+        verdicts.push(r.verdict.expect("verdict"));
+    }
+    assert_eq!(verdicts.len(), 4);
+    assert!(verdicts[..3].iter().all(|v| v.findings.iter().all(|f| f.parts.is_empty())));
+    let iban = verdicts[3].findings.iter().find(|f| f.detector == "iban").expect("split iban");
+    let ids: Vec<&str> = iban.parts.iter().map(|p| p.message_id.as_str()).collect();
+    assert_eq!(ids, ["s0", "s1", "s2"]);
+
+    let body = http_get(&metrics, "/metrics");
+    assert!(body.contains("linewall_split_findings_total{detector=\"credit_card\"} 1"), "{body}");
+    assert!(body.contains("linewall_split_findings_total{detector=\"iban\"} 1"), "{body}");
+
+    // The log is written off the request path: wait for the last decision to land.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut text = String::new();
+    while !text.contains("\"s3\"") {
+        assert!(Instant::now() < deadline, "decision log incomplete: {text}");
+        std::thread::sleep(Duration::from_millis(50));
+        text = std::fs::read_to_string(&log).unwrap_or_default();
+    }
+    drop(client);
+    drop(server);
+    let entries: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+    let u2 = entries.iter().find(|e| e["message_id"] == "u2").expect("u2 logged");
+    let parts = &u2["findings"][0]["parts"];
+    assert_eq!(parts[0]["message_id"], "u1", "{u2}");
+    assert_eq!((parts[0]["start"].as_u64(), parts[0]["end"].as_u64()), (Some(11), Some(20)));
+    for clear in ["4111", "1111 1111", "GB82", "WEST"] {
+        assert!(!text.contains(clear), "decision log holds `{clear}`");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_redis_joining_survives_a_restart_and_replicas_share_windows() {
+    let redis = Redis::start("grpc");
+    let url = redis.url();
+    let a = serve(&["--conversation-store", &url], None);
+    let b = serve(&["--conversation-store", &url], None);
+    let mut ca = LinewallClient::new(connect(&a.addr).await);
+    let mut cb = LinewallClient::new(connect(&b.addr).await);
+
+    // Replica A sees the first piece, replica B the rest.
+    let v = verdict(&mut ca, message("r1", "conv-r", "card 4111 1111")).await;
+    assert_eq!(v.action, pb::Action::Allow as i32);
+    let v = verdict(&mut cb, message("r2", "conv-r", "1111 1111")).await;
+    assert_eq!(v.action, pb::Action::Block as i32, "{v:?}");
+    assert_eq!(v.findings[0].parts[0].message_id, "r1");
+
+    // A restart between two pieces keeps the window.
+    let v = verdict(&mut ca, message("r3", "conv-x", "my SSN is 536-22")).await;
+    assert!(v.findings.is_empty());
+    drop(ca);
+    drop(a);
+    let a = serve(&["--conversation-store", &url], None);
+    let mut ca = LinewallClient::new(connect(&a.addr).await);
+    let v = verdict(&mut ca, message("r4", "conv-x", "8174")).await;
+    let f = v.findings.iter().find(|f| f.detector == "us_ssn").expect("split ssn after restart");
+    assert_eq!(f.parts[0].message_id, "r3");
+
+    // Negatives hold with Redis too: a piece from another conversation does not join.
+    verdict(&mut ca, message("r5", "conv-y", "card 4111 1111")).await;
+    let v = verdict(&mut cb, message("r6", "conv-z", "1111 1111")).await;
+    assert!(v.findings.is_empty(), "{v:?}");
+
+    let dump = redis.dump();
+    for clear in ["conv-", "agent-7", "4111", "536-22", "8174"] {
+        assert!(!dump.contains(clear), "redis holds `{clear}` in clear");
+    }
+
+    // Redis gone: the message is judged fail-closed, with the reason and no clear value.
+    drop(redis);
+    let v = verdict(&mut cb, message("r7", "conv-q", "1111 1111")).await;
+    assert_eq!(v.action, pb::Action::Block as i32);
+    assert!(v.errors.iter().any(|e| e.detector == "conversation"), "{v:?}");
+    // A message without a conversation does not need the store.
+    let lone = message("r8", "", "hello there");
+    assert_eq!(verdict(&mut cb, lone).await.action, pb::Action::Allow as i32);
+}
+
+#[test]
+fn redis_store_needs_a_hash_key() {
+    let out = Command::new(env!("CARGO_BIN_EXE_linewall"))
+        .args(["scan", "--conversation-store", "redis://127.0.0.1:1"])
+        .arg(corpus("negatives.jsonl"))
+        .env_remove("LINEWALL_HASH_KEY")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("LINEWALL_HASH_KEY"));
+}
