@@ -1,15 +1,22 @@
 # The two commands of the README: `make run` and `make test`.
-.PHONY: run test lint plugins bench compare
+.PHONY: run test lint plugins bench compare demo
 
 # Serve the built-in policy packs over gRPC on 127.0.0.1:50051.
 run:
 	cargo run --release -p linewall -- serve
 
+# The reference WhatsApp gateway: Linewall, the simulator and the gateway, a scripted
+# conversation, its transcript and archive (examples/whatsapp-gateway).
+demo:
+	bash examples/whatsapp-gateway/demo.sh
+
 # Everything CI runs after fmt and clippy: plugin builds and their unit tests, the whole
-# test suite, the packs' own tests, the example plugins' policy tests.
+# test suite, the gateway's browser test (installs chromium + playwright-core), the packs' own
+# tests, the example plugins' policy tests.
 test:
 	bash plugins/build.sh
 	cargo test --workspace --locked
+	bash examples/whatsapp-gateway/test-browser.sh
 	cargo run -q -p linewall -- test policies/ --quiet
 	cargo run -q -p linewall -- test plugins/examples/ --quiet
 

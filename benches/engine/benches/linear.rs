@@ -14,7 +14,10 @@
 use std::time::{Duration, Instant};
 
 use divan::black_box;
+use linewall_engine::Message;
 use linewall_engine::detect::builtin;
+use linewall_engine::policy::PolicySet;
+use linewall_engine::testing::catalogue::builtin_alone;
 
 /// Input sizes in KiB, each double the one before.
 const SIZES_KIB: [usize; 3] = [64, 128, 256];
@@ -32,11 +35,12 @@ fn sized(unit: &str, size: usize) -> String {
     s
 }
 
-fn fastest(id: &str, text: &str) -> Duration {
+fn fastest(set: &PolicySet, text: &str) -> Duration {
+    let msg = Message::text(text);
     (0..RUNS)
         .map(|_| {
             let t = Instant::now();
-            black_box(builtin::detect(id, black_box(text)));
+            black_box(set.evaluate(black_box(&msg)));
             t.elapsed()
         })
         .min()
@@ -60,11 +64,12 @@ fn main() {
         if !only.is_empty() && !only.iter().any(|o| o == d.id) {
             continue;
         }
+        let Some(set) = builtin_alone(d.id) else { continue };
         let first = d.examples.first().copied().unwrap_or("x");
         let spaced = format!("{} and then we talk about the weather. ", d.examples.join(" , then "));
         let dense = format!("{}\n", first.lines().next().unwrap_or(first));
         for (kind, unit) in [("spaced", spaced), ("dense", dense)] {
-            let times: Vec<Duration> = sizes.iter().map(|&n| fastest(d.id, &sized(&unit, n << 10))).collect();
+            let times: Vec<Duration> = sizes.iter().map(|&n| fastest(&set, &sized(&unit, n << 10))).collect();
             let ratio = |a: Duration, b: Duration| b.as_secs_f64() / a.as_secs_f64().max(1e-9);
             let (r1, r2) = (ratio(times[0], times[1]), ratio(times[1], times[2]));
             if r2 > worst.0 {

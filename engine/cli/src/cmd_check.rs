@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use linewall_engine::message::{Channel, Direction};
+use linewall_engine::message::{Attachment, Channel, Direction, Party, Role, Template};
 use linewall_engine::{Message, Verdict};
 
 /// Arguments of `linewall check`.
@@ -24,11 +24,80 @@ pub struct Args {
     /// Message attribute `key=value` (repeatable).
     #[arg(long = "attr", value_parser = parse_attr)]
     attributes: Vec<(String, String)>,
+    /// Sender role.
+    #[arg(long, value_enum)]
+    sender_role: Option<RoleArg>,
+    /// Sender group (repeatable).
+    #[arg(long = "sender-group")]
+    sender_groups: Vec<String>,
+    /// Sender ISO 3166 country code.
+    #[arg(long, default_value = "")]
+    sender_country: String,
+    /// Recipient role.
+    #[arg(long, value_enum)]
+    recipient_role: Option<RoleArg>,
+    /// Recipient group (repeatable).
+    #[arg(long = "recipient-group")]
+    recipient_groups: Vec<String>,
+    /// Recipient ISO 3166 country code.
+    #[arg(long, default_value = "")]
+    recipient_country: String,
+    /// Template name: the message carries a WhatsApp template.
+    #[arg(long)]
+    template: Option<String>,
+    /// Template language code (with `--template`).
+    #[arg(long, default_value = "", requires = "template")]
+    template_language: String,
+    /// Template parameter, in order (repeatable, with `--template`).
+    #[arg(long = "template-param", requires = "template")]
+    template_params: Vec<String>,
+    /// Attachment `FILENAME=EXTRACTED TEXT` (repeatable): the message carries a file.
+    #[arg(long = "attachment", value_parser = parse_attachment)]
+    attachments: Vec<Attachment>,
     /// Print the JSON verdict.
     #[arg(long)]
     json: bool,
-    /// The message text.
+    /// The message's free text (may be empty, e.g. for a template alone).
+    #[arg(default_value = "")]
     text: String,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RoleArg {
+    Internal,
+    External,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Internal => Role::Internal,
+            RoleArg::External => Role::External,
+        }
+    }
+}
+
+fn parse_attachment(s: &str) -> Result<Attachment, String> {
+    let (filename, text) = s.split_once('=').ok_or_else(|| String::from("expected FILENAME=TEXT"))?;
+    if filename.is_empty() {
+        return Err(String::from("expected FILENAME=TEXT with a non-empty file name"));
+    }
+    Ok(Attachment {
+        filename: filename.to_owned(),
+        size_bytes: text.len() as u64,
+        text: text.to_owned(),
+        ..Attachment::default()
+    })
+}
+
+/// A party from its flags, or none when no flag describes it.
+fn party(role: Option<RoleArg>, groups: &[String], country: &str) -> Option<Party> {
+    (role.is_some() || !groups.is_empty() || !country.is_empty()).then(|| Party {
+        role: role.map(Role::from),
+        groups: groups.to_vec(),
+        country: country.to_owned(),
+        ..Party::default()
+    })
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -70,6 +139,14 @@ pub fn run(args: &Args) -> u8 {
             ChannelArg::Other => Channel::Other,
         },
         attributes: args.attributes.iter().cloned().collect(),
+        sender: party(args.sender_role, &args.sender_groups, &args.sender_country),
+        recipient: party(args.recipient_role, &args.recipient_groups, &args.recipient_country),
+        template: args.template.as_ref().map(|name| Template {
+            name: name.clone(),
+            language: args.template_language.clone(),
+            parameters: args.template_params.clone(),
+        }),
+        attachments: args.attachments.clone(),
         ..Message::default()
     };
     let verdict = set.evaluate(&msg);

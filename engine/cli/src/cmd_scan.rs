@@ -18,6 +18,9 @@ pub struct Args {
     /// Policy file or directory (default: the built-in packs).
     #[arg(long)]
     policies: Option<PathBuf>,
+    /// Leave out `decision_id` (the only per-run field) so two scans diff cleanly.
+    #[arg(long)]
+    stable: bool,
     /// Input file of JSON Lines messages, or `-` for standard input.
     #[arg(default_value = "-")]
     input: String,
@@ -56,7 +59,7 @@ pub fn run(args: &Args) -> u8 {
     });
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let code = scan(&set, BufReader::new(reader), &mut out, progress.as_ref());
+    let code = scan(&set, BufReader::new(reader), &mut out, progress.as_ref(), args.stable);
     if let Some(p) = progress {
         p.finish_and_clear();
     }
@@ -151,6 +154,7 @@ fn scan(
     mut input: impl BufRead,
     out: &mut impl Write,
     progress: Option<&indicatif::ProgressBar>,
+    stable: bool,
 ) -> u8 {
     let mut code = 0;
     let mut buf = Vec::new();
@@ -204,8 +208,7 @@ fn scan(
         } else if std::str::from_utf8(&buf).is_err() {
             Err(String::from("line is not valid UTF-8"))
         } else {
-            parse_message(trimmed)
-                .and_then(|msg| serde_json::to_string(&set.evaluate(&msg)).map_err(|e| e.to_string()))
+            parse_message(trimmed).and_then(|msg| verdict_json(set, &msg, stable))
         };
         let written = match result {
             Ok(json) => {
@@ -228,4 +231,17 @@ fn scan(
         p.set_message(format!("{ok} ok, {bad} errors"));
     }
     code
+}
+
+/// The verdict as one JSON line; `stable` drops the per-run `decision_id`.
+fn verdict_json(set: &PolicySet, msg: &Message, stable: bool) -> Result<String, String> {
+    let verdict = set.evaluate(msg);
+    if !stable {
+        return serde_json::to_string(&verdict).map_err(|e| e.to_string());
+    }
+    let mut value = serde_json::to_value(&verdict).map_err(|e| e.to_string())?;
+    if let Some(obj) = value.as_object_mut() {
+        obj.remove("decision_id");
+    }
+    serde_json::to_string(&value).map_err(|e| e.to_string())
 }

@@ -2,6 +2,7 @@
 
 mod cmd_audit;
 mod cmd_check;
+mod cmd_detectors;
 mod cmd_lint;
 mod cmd_plugin;
 mod cmd_scan;
@@ -24,7 +25,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Judge one text and print the verdict.
-    Check(cmd_check::Args),
+    Check(Box<cmd_check::Args>),
     /// Judge JSON Lines messages (one per line) and print JSON Lines verdicts in order.
     Scan(cmd_scan::Args),
     /// Run every policy's tests and every detector's examples.
@@ -42,6 +43,18 @@ enum Command {
     },
     /// Print the JSON Schema of the policy format.
     Schema,
+    /// List the built-in detectors: id, region, validator, confidence, context words, joinability.
+    Detectors {
+        /// Print JSON (same as `--format json`).
+        #[arg(long)]
+        json: bool,
+        /// Print the Markdown catalogue (same as `--format markdown`).
+        #[arg(long, conflicts_with = "json")]
+        markdown: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: cmd_detectors::Format,
+    },
     /// Serve the gRPC API (built-in packs unless --policies is given).
     Serve(Box<linewall_server::ServeArgs>),
     /// Audit tools.
@@ -66,6 +79,13 @@ fn main() -> ExitCode {
         Command::Scan(args) => cmd_scan::run(&args),
         Command::Test { dir, quiet } => cmd_test::run(dir.as_deref(), quiet),
         Command::Lint { dir } => cmd_lint::run(dir.as_deref()),
+        Command::Detectors { json, markdown, format } => cmd_detectors::run(if json {
+            cmd_detectors::Format::Json
+        } else if markdown {
+            cmd_detectors::Format::Markdown
+        } else {
+            format
+        }),
         Command::Serve(args) => match linewall_server::run(*args, load::options()) {
             Ok(()) => 0,
             Err(e) => {

@@ -150,3 +150,138 @@ fn shipped_policies_reference_the_schema() {
         }
     }
 }
+
+#[test]
+fn detector_catalogue_in_the_docs_is_current() {
+    let out = bin().args(["detectors", "--markdown"]).output().expect("run");
+    assert!(out.status.success());
+    let committed = std::fs::read_to_string(repo().join("docs/detectors-catalogue.md")).expect("read");
+    assert!(
+        String::from_utf8_lossy(&out.stdout) == committed,
+        "docs/detectors-catalogue.md is stale: run `linewall detectors --markdown > docs/detectors-catalogue.md`"
+    );
+}
+
+#[test]
+fn detectors_json_describes_every_builtin_id() {
+    let out = bin().args(["detectors", "--json"]).output().expect("run");
+    assert!(out.status.success());
+    let items: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("json array");
+    let ids: Vec<&str> = items.iter().filter_map(|d| d["id"].as_str()).collect();
+    for id in ["credit_card", "isin", "crypto_seed_phrase", "openai_api_key", "mac_address", "mx_clabe"] {
+        assert!(ids.contains(&id), "`{id}` missing from `linewall detectors --json`");
+    }
+    for d in &items {
+        for key in ["region", "validator", "joinable", "confidence_levels", "keywords", "requires_keywords"] {
+            assert!(d.get(key).is_some(), "{} lacks `{key}`", d["id"]);
+        }
+        assert!(
+            !d["confidence_levels"].as_array().is_some_and(Vec::is_empty),
+            "{}: no confidence on its examples",
+            d["id"]
+        );
+    }
+    let isin = items.iter().find(|d| d["id"] == "isin").expect("isin");
+    assert_eq!(isin["validator"], "isin_luhn");
+    assert!(isin["keywords"].as_array().is_some_and(|k| k.iter().any(|w| w == "isin")));
+}
+
+#[test]
+fn schema_offers_builtin_ids_and_still_allows_local_ones() {
+    let out = bin().arg("schema").output().expect("run");
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let id = &schema["$defs"]["DetectorRequirement"]["properties"]["id"]["anyOf"];
+    let listed = id[0]["enum"].as_array().expect("an enum of built-in ids");
+    assert!(listed.iter().any(|v| v == "lei") && listed.iter().any(|v| v == "credit_card"));
+    assert_eq!(id[1]["pattern"], "^[a-z0-9_-]+$", "policy-local ids stay allowed");
+}
+
+#[test]
+fn check_flags_describe_parties_template_and_attachments() {
+    let dir = temp_dir("check-flags");
+    std::fs::write(
+        dir.join("desk.yaml"),
+        r#"
+apiVersion: linewall/v1
+kind: Policy
+metadata: {name: desk}
+spec:
+  detectors:
+    - {id: card, pattern: '\b4111 1111 1111 1111\b'}
+  rules:
+    - id: staff-to-vip
+      when: {sender_roles: [internal], recipient_groups: [vip]}
+      action: block
+    - id: cards
+      when: {detectors: {any: [{id: card}]}}
+      action: redact
+      redact: {style: label}
+    - id: template-only
+      mode: monitor
+      when: {kinds: [template]}
+      action: block
+"#,
+    )
+    .expect("write policy");
+    let check = |extra: &[&str]| -> serde_json::Value {
+        let out = bin().args(["check", "--json", "--policies"]).arg(&dir).args(extra).output().expect("run");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+    let rules = |v: &serde_json::Value| -> Vec<String> {
+        v["matched"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m["rule"].as_str().map(String::from))
+            .collect()
+    };
+    let v =
+        check(&["--sender-role", "internal", "--recipient-group", "vip", "--recipient-country", "GB", "hi"]);
+    assert_eq!(v["action"], "block");
+    assert_eq!(rules(&v), ["staff-to-vip"]);
+    assert_eq!(v["record"]["recipient"]["country"], "GB");
+    assert_eq!(v["record"]["recipient"]["groups"][0], "vip");
+    let v = check(&["--sender-role", "external", "--recipient-group", "vip", "hi"]);
+    assert_eq!(v["action"], "allow", "an external sender does not match `sender_roles: [internal]`");
+    let v = check(&["--template", "payment_due", "--template-param", "4111 1111 1111 1111"]);
+    assert_eq!(v["action"], "redact");
+    assert_eq!(v["findings"][0]["field"], "template.parameters[0]");
+    assert_eq!(v["delivered"]["template"]["parameters"][0], "[CARD]");
+    assert!(rules(&v).contains(&"template-only".to_owned()), "a template alone is of kind template");
+    let v = check(&[
+        "--template",
+        "payment_due",
+        "--attachment",
+        "scan.txt=card 4111 1111 1111 1111",
+        "see attached",
+    ]);
+    assert_eq!(v["findings"][0]["field"], "attachments[0].text");
+    assert!(!rules(&v).contains(&"template-only".to_owned()), "free text with a template is judged as text");
+    let bad = bin().args(["check", "--attachment", "no-equals-sign"]).output().expect("run");
+    assert_eq!(bad.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn scan_stable_output_is_identical_across_runs() {
+    let input = "{\"id\":\"a\",\"direction\":\"outbound\",\"text\":\"card 4111 1111 1111 1111\"}\n\
+                 {\"id\":\"b\",\"text\":\"see you tomorrow\"}\n";
+    let run = |stable: bool| {
+        let mut cmd = bin();
+        cmd.arg("scan");
+        if stable {
+            cmd.arg("--stable");
+        }
+        let out = run_with_stdin(cmd, input);
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let (a, b) = (run(true), run(true));
+    assert_eq!(a, b, "two stable scans are byte-identical");
+    assert!(!a.contains("decision_id"));
+    assert!(a.contains("\"action\":\"block\""));
+    let (x, y) = (run(false), run(false));
+    assert!(x.contains("decision_id"));
+    assert_ne!(x, y, "without --stable every decision has its own id");
+}

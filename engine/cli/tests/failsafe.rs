@@ -126,6 +126,15 @@ async fn reload(ch: &Channel) -> pb::ReloadResponse {
         .into_inner()
 }
 
+/// Removes a test's directory when the test ends (declared first, so dropped last).
+struct Cleanup(PathBuf);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 fn allow() -> i32 {
     pb::Action::Allow as i32
 }
@@ -135,6 +144,7 @@ fn allow() -> i32 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_empty_policy_set_is_refused_everywhere() {
     let dir = temp_dir("h9-empty");
+    let _cleanup = Cleanup(dir.clone());
     let empty = dir.join("empty");
     std::fs::create_dir_all(&empty).expect("dir");
     let e = empty.to_str().expect("utf-8");
@@ -190,6 +200,7 @@ async fn an_empty_policy_set_is_refused_everywhere() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_truncated_pack_is_counted_and_a_manifest_refuses_it() {
     let dir = temp_dir("h9-truncated");
+    let _cleanup = Cleanup(dir.clone());
     let pol = dir.join("pol");
     std::fs::create_dir_all(&pol).expect("dir");
     copy_pack(&pol, &["pci.yaml", "secrets.yaml"]);
@@ -258,6 +269,7 @@ fn bin_sha256(dir: &Path, names: &[&str]) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn links_fifos_and_devices_are_refused_without_echoing_content() {
     let dir = temp_dir("h9-files");
+    let _cleanup = Cleanup(dir.clone());
     let pol = dir.join("pol");
     std::fs::create_dir_all(&pol).expect("dir");
     copy_pack(&pol, &["pci.yaml"]);
@@ -394,6 +406,7 @@ async fn hammer(ch: &Channel, n: usize, concurrency: usize) -> (Vec<String>, usi
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_fails_requests_instead_of_losing_decisions() {
     let dir = temp_dir("h9-fulldisk");
+    let _cleanup = Cleanup(dir.clone());
     let disk = dir.join("disk");
     std::fs::create_dir_all(&disk).expect("dir");
     let mounted = Command::new("mount")
@@ -496,6 +509,7 @@ async fn a_full_disk_fails_requests_instead_of_losing_decisions() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_sink_never_hangs_requests() {
     let dir = temp_dir("h9-stalled");
+    let _cleanup = Cleanup(dir.clone());
     let key = key_file(&dir);
     let anchor = dir.join("stdout.anchor");
     let k = key.to_str().expect("utf-8");
@@ -570,6 +584,7 @@ async fn a_stalled_sink_never_hangs_requests() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sighup_reopens_the_log_and_the_chain_continues_into_the_new_file() {
     let dir = temp_dir("h9-rotate");
+    let _cleanup = Cleanup(dir.clone());
     let key = key_file(&dir);
     let log = dir.join("decisions.jsonl");
     let rotated = dir.join("decisions.jsonl.1");
@@ -634,6 +649,7 @@ fn rechain_plain(lines: &mut [String]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_verify_reports_every_tampering() {
     let dir = temp_dir("h9-tamper");
+    let _cleanup = Cleanup(dir.clone());
     let key = key_file(&dir);
     let log = dir.join("decisions.jsonl");
     let s = serve(
@@ -712,6 +728,7 @@ async fn audit_verify_reports_every_tampering() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hash_keys_are_explicit_and_scan_errors_never_echo_values() {
     let dir = temp_dir("h9-keys");
+    let _cleanup = Cleanup(dir.clone());
     // An ephemeral key is warned about; a key file silences the warning.
     let s = serve(&dir, "ephemeral", &[]).await;
     assert!(s.stderr().contains("no hash key configured"), "{}", s.stderr());
@@ -775,6 +792,7 @@ ssize_t getrandom(void *buf, size_t len, unsigned int flags) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_os_rng_is_a_start_up_error_not_a_zero_key() {
     let dir = temp_dir("h9-rng");
+    let _cleanup = Cleanup(dir.clone());
     std::fs::write(dir.join("shim.c"), FAILING_RNG).expect("write");
     let shim = dir.join("shim.so");
     let built = Command::new("cc")

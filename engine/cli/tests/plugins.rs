@@ -14,14 +14,6 @@ use common::{free_port, http_get, start, temp_dir};
 use linewall_proto::v1 as pb;
 use pb::linewall_client::LinewallClient;
 
-/// These tests run one at a time: the example policies keep their production wall-clock
-/// budget (`timeout_ms: 5`), and a gRPC load test or a cargo build running beside them in an
-/// unoptimized test binary on 2 cores could push a benign call past it.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static SERIAL: Mutex<()> = Mutex::new(());
-    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -60,7 +52,6 @@ fn text(b: &[u8]) -> String {
 
 #[test]
 fn the_example_plugins_pass_their_policies_tests() {
-    let _serial = serial();
     plugin("account-number");
     let examples = root().join("plugins/examples");
     let out = linewall(&["test", examples.to_str().expect("utf-8"), "--quiet"], "");
@@ -72,7 +63,6 @@ fn the_example_plugins_pass_their_policies_tests() {
 
 #[test]
 fn scan_runs_plugins_on_every_line() {
-    let _serial = serial();
     plugin("account-number");
     let policy = root().join("plugins/examples/account-number/policy.yaml");
     let input = concat!(
@@ -101,7 +91,6 @@ fn scan_runs_plugins_on_every_line() {
 
 #[test]
 fn lint_points_at_a_plugin_with_a_bad_config() {
-    let _serial = serial();
     let dir = temp_dir("plugin-lint");
     let policy = format!(
         "apiVersion: linewall/v1\nkind: Policy\nmetadata: {{name: bad}}\nspec:\n  detectors:\n    - id: acct\n      plugin:\n        module: '{}'\n        config: {{digits: 1}}\n  rules:\n    - id: r\n      when: {{detectors: {{any: [{{id: acct}}]}}}}\n      action: block\n",
@@ -121,7 +110,6 @@ fn lint_points_at_a_plugin_with_a_bad_config() {
 
 #[test]
 fn plugin_new_scaffolds_a_crate_that_builds_and_passes_its_tests() {
-    let _serial = serial();
     plugin("noop");
     let dir = temp_dir("plugin-new");
     let out = linewall(&["plugin", "new", "desk-codes", "--dir", dir.to_str().expect("utf-8")], "");
@@ -177,7 +165,6 @@ fn request(id: String, text: &str) -> pb::EvaluateRequest {
 // The guard only orders whole tests (each on its own thread); nothing else awaits it.
 #[allow(clippy::await_holding_lock)]
 async fn over_grpc_a_hostile_plugin_under_load_fails_closed_and_others_keep_answering() {
-    let _serial = serial();
     let dir = mixed_policies("plugin-grpc");
     let metrics = format!("127.0.0.1:{}", free_port());
     let (_server, ch) =
@@ -251,7 +238,6 @@ async fn over_grpc_a_hostile_plugin_under_load_fails_closed_and_others_keep_answ
 // The guard only orders whole tests (each on its own thread); nothing else awaits it.
 #[allow(clippy::await_holding_lock)]
 async fn a_reload_with_a_swapped_pinned_module_is_refused_and_the_old_plugin_keeps_serving() {
-    let _serial = serial();
     use pb::policy_admin_client::PolicyAdminClient;
     use sha2::{Digest, Sha256};
 

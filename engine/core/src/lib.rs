@@ -4,9 +4,11 @@
 //! [`PolicySet::evaluate`] returns a [`Verdict`] (allow, redact or block, with the
 //! delivered and archived copies) in microseconds and never fails.
 //!
-//! Stages are kept apart: [`policy`] parses and validates YAML into a model with source
-//! locations, compiles it into an immutable set; [`detect`] holds the detectors;
-//! [`normalize`] defeats evasion; [`eval`] judges a message and redacts it.
+//! Stages are kept apart, arrows one way: [`policy`] parses and validates YAML into a
+//! model with source locations and compiles it into an immutable set; [`detect`] holds
+//! the detectors and the per-field context they share; [`normalize`] defeats evasion;
+//! [`eval`] judges a message against a compiled set (scan, decide, redact, render);
+//! [`testing`] runs policies' tests and detectors' examples through evaluation.
 
 pub mod detect;
 pub mod eval;
@@ -14,6 +16,7 @@ pub mod message;
 pub mod normalize;
 pub mod plugin;
 pub mod policy;
+pub mod testing;
 pub mod verdict;
 
 pub use message::Message;

@@ -52,13 +52,64 @@ pub struct PluginFinding {
     pub confidence: Confidence,
 }
 
+/// What kind of failure a plugin call had; its name is the `kind` label of metrics and
+/// the prefix of the verdict's error text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PluginErrorKind {
+    /// The guest trapped (or the host failed running it).
+    Trap,
+    /// The call used up its fuel (instruction budget).
+    OutOfFuel,
+    /// The call exceeded its wall-clock budget.
+    Timeout,
+    /// The guest hit its memory cap.
+    Memory,
+    /// The guest returned findings that fail the host's checks.
+    InvalidOutput,
+    /// The guest reported an error of its own.
+    PluginError,
+    /// The call was skipped: the circuit breaker is open.
+    CircuitOpen,
+}
+
+impl PluginErrorKind {
+    /// Every kind, in a stable order (metrics list them all).
+    pub const ALL: [Self; 7] = [
+        Self::Trap,
+        Self::OutOfFuel,
+        Self::Timeout,
+        Self::Memory,
+        Self::InvalidOutput,
+        Self::PluginError,
+        Self::CircuitOpen,
+    ];
+
+    /// The kind's name, e.g. `out_of_fuel`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Trap => "trap",
+            Self::OutOfFuel => "out_of_fuel",
+            Self::Timeout => "timeout",
+            Self::Memory => "memory",
+            Self::InvalidOutput => "invalid_output",
+            Self::PluginError => "plugin_error",
+            Self::CircuitOpen => "circuit_open",
+        }
+    }
+}
+
+impl std::fmt::Display for PluginErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Why a plugin call failed. The message never holds message content.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{kind}: {message}")]
 pub struct PluginError {
-    /// Category, for metrics and the verdict (`trap`, `out_of_fuel`, `timeout`,
-    /// `memory`, `invalid_output`, `plugin_error`, `circuit_open`).
-    pub kind: &'static str,
+    /// Category, for metrics and the verdict.
+    pub kind: PluginErrorKind,
     /// Detail for operators.
     pub message: String,
 }
@@ -97,7 +148,7 @@ pub struct PluginStats {
     /// Calls made (including those refused by an open breaker).
     pub calls: u64,
     /// Failed calls by kind (see [`PluginError::kind`]).
-    pub failures: Vec<(&'static str, u64)>,
+    pub failures: Vec<(PluginErrorKind, u64)>,
     /// Instances created (first use, after traps, after the per-instance call quota).
     pub instances_created: u64,
     /// Fuel (≈ WASM instructions) consumed.

@@ -7,7 +7,8 @@
 
 use std::collections::BTreeMap;
 
-use linewall_engine::detect::builtin;
+use linewall_engine::Message;
+use linewall_engine::testing::catalogue::builtin_catalogue;
 
 /// Labels whose detectors validate a checksum or an unmistakable format.
 const STRICT: &[&str] = &[
@@ -69,6 +70,7 @@ fn score(file: &str) -> BTreeMap<String, Score> {
     let path = format!("{}/testdata/{file}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).expect("testdata is in the repository");
     let mut scores: BTreeMap<String, Score> = BTreeMap::new();
+    let catalogue = builtin_catalogue().expect("the built-in catalogue compiles");
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let v: serde_json::Value = serde_json::from_str(line).expect("valid JSONL");
         let msg = v["text"].as_str().expect("text");
@@ -89,14 +91,13 @@ fn score(file: &str) -> BTreeMap<String, Score> {
             .flatten()
             .map(|n| (span(n, "start"), span(n, "end")))
             .collect();
-        // Byte offset -> code point offset.
-        let cp = |b: usize| msg[..b.min(msg.len())].chars().count();
-        let mut found: Vec<(String, usize, usize)> = Vec::new();
-        for spec in builtin::all() {
-            for m in builtin::detect(spec.id, msg).unwrap_or_default() {
-                found.push((family(spec.id).to_owned(), cp(m.start), cp(m.end)));
-            }
-        }
+        // Through the engine, every built-in at once; findings are in code points.
+        let found: Vec<(String, usize, usize)> = catalogue
+            .evaluate(&Message::text(msg))
+            .findings
+            .iter()
+            .map(|f| (family(&f.detector).to_owned(), f.start, f.end))
+            .collect();
         for l in &labels {
             let hit = found.iter().any(|(d, s, e)| *d == l.label && overlaps((*s, *e), (l.start, l.end)));
             let sc = scores.entry(l.label.clone()).or_default();

@@ -345,3 +345,37 @@ fn yaml_bombs_and_syntax_errors_are_reported_not_fatal() {
     let err = load_err("apiVersion: [unclosed\n");
     assert!(err.starts_with("test.yaml:"), "{err}");
 }
+
+#[test]
+fn boolean_like_attributes_match_by_meaning_and_free_text_beats_a_template() {
+    let set = load(include_str!("../../../policies/whatsapp.yaml"));
+    let outbound = |text: &str, opted_in: &str, template: bool| {
+        let mut msg = Message {
+            channel: Channel::Whatsapp,
+            direction: Direction::Outbound,
+            text: text.into(),
+            ..Message::default()
+        };
+        msg.attributes.insert("opted_in".into(), opted_in.into());
+        if template {
+            msg.template = Some(Template { name: "appointment_reminder".into(), ..Template::default() });
+        }
+        msg
+    };
+    for opted_out in ["false", "False", "FALSE", "no", "No"] {
+        let v = set.evaluate(&outbound("hi there", opted_out, false));
+        assert_eq!(rules(&v), ["block-not-opted-in"], "opted_in: {opted_out:?}");
+        assert_eq!(v.action, Action::Block);
+    }
+    for other in ["true", "TRUE", "yes", "0", "f", "falsey", ""] {
+        assert_eq!(
+            set.evaluate(&outbound("hi there", other, false)).action,
+            Action::Allow,
+            "opted_in: {other:?}"
+        );
+    }
+    // A template alone passes; free text riding along with a template is judged as free text.
+    assert_eq!(set.evaluate(&outbound("", "False", true)).action, Action::Allow);
+    let v = set.evaluate(&outbound("call me on my cell instead", "False", true));
+    assert_eq!((v.action, rules(&v)), (Action::Block, vec!["block-not-opted-in"]));
+}

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use linewall_engine::Message;
 use linewall_engine::detect::Confidence;
 use linewall_engine::plugin::{
-    PluginDetector, PluginError, PluginFinding, PluginInput, PluginLoader, PluginSpec,
+    PluginDetector, PluginError, PluginErrorKind, PluginFinding, PluginInput, PluginLoader, PluginSpec,
 };
 use linewall_engine::policy::{LoadOptions, PolicySet, PolicySource};
 use linewall_engine::verdict::Action;
@@ -17,7 +17,10 @@ struct Fake;
 impl PluginDetector for Fake {
     fn detect(&self, input: &PluginInput<'_>) -> Result<Vec<PluginFinding>, PluginError> {
         if input.text.contains("crash") {
-            return Err(PluginError { kind: "trap", message: String::from("unreachable executed") });
+            return Err(PluginError {
+                kind: PluginErrorKind::Trap,
+                message: String::from("unreachable executed"),
+            });
         }
         Ok(input
             .text

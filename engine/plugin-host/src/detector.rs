@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
 use crossbeam_queue::ArrayQueue;
-use linewall_engine::plugin::{PluginDetector, PluginError, PluginFinding, PluginInput};
+use linewall_engine::plugin::{PluginDetector, PluginError, PluginErrorKind, PluginFinding, PluginInput};
 use wasmtime::Engine;
 
 use crate::bindings::PluginPre;
@@ -57,12 +57,12 @@ impl WasmDetector {
     fn failed(&self, error: PluginError) -> PluginError {
         let h = &self.health;
         h.counters.failed(error.kind);
-        tracing::debug!(detector = %self.id, kind = error.kind, "plugin call failed");
+        tracing::debug!(detector = %self.id, kind = error.kind.as_str(), "plugin call failed");
         if let Trip::Opened(ms) = h.breaker.failure() {
             h.counters.trips.fetch_add(1, Relaxed);
             tracing::warn!(
                 detector = %self.id,
-                kind = error.kind,
+                kind = error.kind.as_str(),
                 backoff_ms = ms,
                 "plugin keeps failing: circuit breaker opened; its rules apply on_error meanwhile"
             );
@@ -80,9 +80,9 @@ impl WasmDetector {
         let h = &self.health;
         h.counters.calls.fetch_add(1, Relaxed);
         if h.breaker.is_open() {
-            h.counters.failed("circuit_open");
+            h.counters.failed(PluginErrorKind::CircuitOpen);
             return Err(PluginError {
-                kind: "circuit_open",
+                kind: PluginErrorKind::CircuitOpen,
                 message: "skipped: the plugin failed repeatedly and its circuit breaker is open".into(),
             });
         }

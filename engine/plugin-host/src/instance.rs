@@ -3,7 +3,7 @@
 
 use linewall_engine::detect::Confidence;
 use linewall_engine::message::Direction;
-use linewall_engine::plugin::{PluginError, PluginFinding, PluginInput};
+use linewall_engine::plugin::{PluginError, PluginErrorKind, PluginFinding, PluginInput};
 use wasmtime::{Engine, ResourceLimiter, Store, Trap};
 
 use crate::bindings::linewall::detector::types;
@@ -168,7 +168,7 @@ impl Instance {
             }
             Ok(results) => {
                 let error = PluginError {
-                    kind: "invalid_output",
+                    kind: PluginErrorKind::InvalidOutput,
                     message: format!(
                         "detect-batch returned {} results for {} inputs",
                         results.len(),
@@ -203,7 +203,7 @@ fn to_wit(input: &PluginInput<'_>) -> types::Message {
 fn check(found: &[types::Finding], text: &str, max: usize) -> Result<Vec<PluginFinding>, PluginError> {
     if found.len() > max {
         return Err(PluginError {
-            kind: "invalid_output",
+            kind: PluginErrorKind::InvalidOutput,
             message: format!("returned {} findings; the limit is {max}", found.len()),
         });
     }
@@ -225,7 +225,7 @@ fn check(found: &[types::Finding], text: &str, max: usize) -> Result<Vec<PluginF
                 })
             } else {
                 Err(PluginError {
-                    kind: "invalid_output",
+                    kind: PluginErrorKind::InvalidOutput,
                     message: format!(
                         "finding {i} spans bytes {start}..{end}, which is empty, past the end of the \
                          {}-byte field or not on character boundaries",
@@ -240,12 +240,18 @@ fn check(found: &[types::Finding], text: &str, max: usize) -> Result<Vec<PluginF
 /// Names a trap without quoting anything the guest produced.
 fn classify(e: &wasmtime::Error, memory_hit: bool) -> PluginError {
     let (kind, message) = match e.downcast_ref::<Trap>() {
-        Some(Trap::OutOfFuel) => ("out_of_fuel", "ran out of fuel (instruction budget)".to_string()),
-        Some(Trap::Interrupt) => ("timeout", "exceeded its time budget (timeout_ms)".to_string()),
-        Some(_) if memory_hit => ("memory", "trapped after hitting its memory cap".to_string()),
-        Some(t) => ("trap", format!("trapped: {t}")),
-        None if memory_hit => ("memory", "failed after hitting its memory cap".to_string()),
-        None => ("trap", format!("failed: {}", e.root_cause())),
+        Some(Trap::OutOfFuel) => {
+            (PluginErrorKind::OutOfFuel, "ran out of fuel (instruction budget)".to_string())
+        }
+        Some(Trap::Interrupt) => {
+            (PluginErrorKind::Timeout, "exceeded its time budget (timeout_ms)".to_string())
+        }
+        Some(_) if memory_hit => {
+            (PluginErrorKind::Memory, "trapped after hitting its memory cap".to_string())
+        }
+        Some(t) => (PluginErrorKind::Trap, format!("trapped: {t}")),
+        None if memory_hit => (PluginErrorKind::Memory, "failed after hitting its memory cap".to_string()),
+        None => (PluginErrorKind::Trap, format!("failed: {}", e.root_cause())),
     };
     PluginError { kind, message }
 }
@@ -262,9 +268,9 @@ fn plugin_error(call: &str, e: types::PluginError) -> PluginError {
     } else {
         format!("{call} reported {what} (text withheld: it may quote the message)")
     };
-    PluginError { kind: "plugin_error", message }
+    PluginError { kind: PluginErrorKind::PluginError, message }
 }
 
 fn internal(e: &wasmtime::Error) -> PluginError {
-    PluginError { kind: "trap", message: format!("host error: {e}") }
+    PluginError { kind: PluginErrorKind::Trap, message: format!("host error: {e}") }
 }

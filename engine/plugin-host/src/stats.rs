@@ -2,25 +2,22 @@
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
+use linewall_engine::plugin::PluginErrorKind;
 pub use linewall_engine::plugin::PluginStats;
-
-/// Failure kinds counted separately (the `kind` of a `PluginError`).
-pub const FAILURE_KINDS: [&str; 7] =
-    ["trap", "out_of_fuel", "timeout", "memory", "invalid_output", "plugin_error", "circuit_open"];
 
 /// Live counters of one plugin detector (shared across reloads of the same detector id).
 #[derive(Debug, Default)]
 pub struct Counters {
     pub(crate) calls: AtomicU64,
-    pub(crate) failures: [AtomicU64; FAILURE_KINDS.len()],
+    pub(crate) failures: [AtomicU64; PluginErrorKind::ALL.len()],
     pub(crate) instances: AtomicU64,
     pub(crate) fuel: AtomicU64,
     pub(crate) trips: AtomicU64,
 }
 
 impl Counters {
-    pub(crate) fn failed(&self, kind: &str) {
-        if let Some(i) = FAILURE_KINDS.iter().position(|k| *k == kind) {
+    pub(crate) fn failed(&self, kind: PluginErrorKind) {
+        if let Some(i) = PluginErrorKind::ALL.iter().position(|k| *k == kind) {
             self.failures[i].fetch_add(1, Relaxed);
         }
     }
@@ -31,7 +28,11 @@ impl Counters {
             detector: detector.to_string(),
             module_sha256,
             calls: self.calls.load(Relaxed),
-            failures: FAILURE_KINDS.iter().zip(&self.failures).map(|(k, n)| (*k, n.load(Relaxed))).collect(),
+            failures: PluginErrorKind::ALL
+                .iter()
+                .zip(&self.failures)
+                .map(|(k, n)| (*k, n.load(Relaxed)))
+                .collect(),
             instances_created: self.instances.load(Relaxed),
             fuel_consumed: self.fuel.load(Relaxed),
             breaker_trips: self.trips.load(Relaxed),

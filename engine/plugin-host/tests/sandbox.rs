@@ -129,7 +129,7 @@ fn a_plugin_that_keeps_failing_trips_the_breaker() {
     let s = &h.plugin_stats()[0];
     assert_eq!(s.breaker_trips, 1);
     assert!(s.breaker_open);
-    assert_eq!(s.failures.iter().find(|(k, _)| *k == "out_of_fuel").map(|x| x.1), Some(3));
+    assert_eq!(s.failures.iter().find(|(k, _)| k.as_str() == "out_of_fuel").map(|x| x.1), Some(3));
 }
 
 #[test]

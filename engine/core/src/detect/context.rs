@@ -1,7 +1,5 @@
 //! Context words: keywords near a match raise its confidence, or are required.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-
 use super::{Candidate, Confidence};
 
 /// Longest keyword considered, in bytes; longer keywords are ignored by the matcher.
@@ -39,43 +37,6 @@ impl ContextRule {
             true
         } else {
             !self.requires
-        }
-    }
-}
-
-/// Finds whole-word, ASCII case-insensitive occurrences of a list of keywords.
-#[derive(Debug, Clone)]
-pub struct KeywordMatcher {
-    ac: Option<AhoCorasick>,
-}
-
-impl KeywordMatcher {
-    /// Builds a matcher over `keywords`.
-    pub fn new<I, S>(keywords: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<[u8]>,
-    {
-        let words: Vec<S> = keywords.into_iter().collect();
-        if words.is_empty() {
-            return Self { ac: None };
-        }
-        let ac = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(&words)
-            .ok();
-        Self { ac }
-    }
-
-    /// Calls `f(pattern_index, start, end)` for every whole-word occurrence in `text`.
-    pub fn for_each(&self, text: &str, mut f: impl FnMut(usize, usize, usize)) {
-        let Some(ac) = &self.ac else { return };
-        let bytes = text.as_bytes();
-        for m in ac.find_iter(bytes) {
-            if is_word_boundary(bytes, m.start(), m.end()) {
-                f(m.pattern().as_usize(), m.start(), m.end());
-            }
         }
     }
 }

@@ -8,7 +8,10 @@
 
 pub mod builtin;
 pub mod context;
+pub mod field;
 pub mod validators;
+
+pub use field::Field;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -66,10 +69,21 @@ pub enum Gate {
     Keywords,
 }
 
-/// The matching logic of a detector.
+/// The matching logic of a detector: built-in, policy-local (pattern, terms) and plugin
+/// detectors all run through it, over the same per-field [`Field`] context.
+///
+/// Implement [`Detector::find`] when the normalized text is all a detector needs, or
+/// [`Detector::find_in_field`] when it also uses the shared digit runs or label words.
 pub trait Detector: Send + Sync {
+    /// Appends the candidate matches found in `field` to `out`.
+    fn find_in_field(&self, field: &Field<'_>, out: &mut Vec<Candidate>) {
+        self.find(field.text(), out);
+    }
+
     /// Appends the candidate matches found in `text` (normalized) to `out`.
-    fn find(&self, text: &str, out: &mut Vec<Candidate>);
+    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
+        let _ = (text, out);
+    }
 }
 
 /// Everything the engine needs to know about one built-in detector.

@@ -1,46 +1,31 @@
-//! Evaluation of one message against a compiled policy set.
+//! Evaluation of one message against a compiled policy set, in stages that each read
+//! the previous one's output: [`decide`] picks the rules that can fire (scopes and
+//! metadata, before any scan), `scan` runs only the detectors those rules reference
+//! (each field normalized once and searched once by the shared literal automaton),
+//! [`decide`] then fires rules from the findings, [`redact`] rewrites only the fields
+//! that need it, and [`render`] shapes the verdict's findings.
 //!
-//! Order of work, cheapest first: policy scopes and each rule's metadata conditions pick
-//! the rules that can fire; only the detectors those rules reference run; each field is
-//! normalized once and scanned once by the shared literal automaton (context words, gate
-//! literals, dictionary terms) before the selected detectors run; rules are then decided
-//! from the findings, and redaction rewrites only the fields that need it.
+//! Evaluation is pure: the decision id and the clock come from the caller
+//! ([`EvalContext`]); [`PolicySet::evaluate`] is the convenience that supplies both.
 
+mod decide;
 pub mod fields;
 pub mod redact;
+mod render;
 mod scan;
 
 use std::collections::BTreeMap;
+use std::time::SystemTime;
 
+use decide::RuleRef;
 use fields::FieldPath;
 use redact::RedactSpan;
 
 use crate::detect::Confidence;
-use crate::message::{Channel, Direction, Message};
+use crate::message::{Channel, Message};
 use crate::policy::PolicySet;
-use crate::policy::compile::{AttachmentCond, Cond, MetaCond, Requirement};
-use crate::policy::model::{Kind, RecordMode};
-use crate::verdict::{Action, Alert, EvalError, Finding, Matched, Mode, Verdict};
-
-/// SMS keywords a contact uses to opt out or in; such messages are never blocked or redacted.
-const OPT_OUT_KEYWORDS: &[&str] = &[
-    "STOP",
-    "STOPALL",
-    "STOP ALL",
-    "UNSUBSCRIBE",
-    "CANCEL",
-    "END",
-    "QUIT",
-    "OPTOUT",
-    "OPT OUT",
-    "OPT-OUT",
-    "REVOKE",
-    "START",
-    "UNSTOP",
-    "YES",
-    "HELP",
-    "INFO",
-];
+use crate::policy::model::RecordMode;
+use crate::verdict::{Action, EvalError, Verdict};
 
 /// A finding before it is rendered, in original byte offsets.
 #[derive(Debug, Clone, Copy)]
@@ -52,147 +37,70 @@ pub(crate) struct RawFinding {
     pub confidence: Confidence,
 }
 
+/// A finding established outside the message's own fields' scan (for example a value
+/// split across the messages of a conversation, completed by this one), which rules
+/// then see exactly like a finding of the scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExtraFinding {
+    /// Index of the detector in the set ([`PolicySet::detector_index`]).
+    pub detector: usize,
+    /// The field of this message holding the finding's own part.
+    pub field: FieldPath,
+    /// Start byte of that part in the field.
+    pub start: usize,
+    /// End byte (exclusive).
+    pub end: usize,
+    /// Confidence of the finding.
+    pub confidence: Confidence,
+}
+
+/// What an evaluation takes from its caller besides the message: evaluation reads no
+/// clock and generates no id itself.
+#[derive(Debug, Clone)]
+pub struct EvalContext<'a> {
+    /// The verdict's decision id.
+    pub decision_id: String,
+    /// The time of the decision (the date-of-birth detector's "today").
+    pub now: SystemTime,
+    /// Findings from outside the message's scan (see [`ExtraFinding`]).
+    pub extra_findings: &'a [ExtraFinding],
+}
+
+impl EvalContext<'static> {
+    /// A fresh time-ordered (UUIDv7) decision id and the system clock.
+    pub fn now() -> Self {
+        Self { decision_id: uuid::Uuid::now_v7().to_string(), now: SystemTime::now(), extra_findings: &[] }
+    }
+}
+
 thread_local! {
     /// The per-message "which detectors must run" flags, reused across messages.
     static NEEDED: std::cell::Cell<Vec<bool>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
-fn kinds_of(msg: &Message) -> [bool; 8] {
-    [
-        !msg.text.is_empty(),
-        msg.template.is_some(),
-        !msg.attachments.is_empty(),
-        msg.location.is_some(),
-        !msg.contacts.is_empty(),
-        msg.interactive.is_some(),
-        msg.reaction.is_some(),
-        msg.order.is_some(),
-    ]
-}
-
-fn kind_index(k: Kind) -> usize {
-    match k {
-        Kind::Text => 0,
-        Kind::Template => 1,
-        Kind::Media => 2,
-        Kind::Location => 3,
-        Kind::Contacts => 4,
-        Kind::Interactive => 5,
-        Kind::Reaction => 6,
-        Kind::Order => 7,
-    }
-}
-
-fn meta_matches(m: &MetaCond, msg: &Message, kinds: &[bool; 8]) -> bool {
-    let sender = msg.sender.as_ref();
-    let recipient = msg.recipient.as_ref();
-    (m.tenants.is_empty() || m.tenants.contains(&msg.tenant))
-        && (m.channels.is_empty() || m.channels.contains(&msg.channel))
-        && (m.directions.is_empty() || m.directions.contains(&msg.direction))
-        && (m.sender_roles.is_empty()
-            || sender.and_then(|p| p.role).is_some_and(|r| m.sender_roles.contains(&r)))
-        && (m.sender_groups.is_empty()
-            || sender.is_some_and(|p| p.groups.iter().any(|g| m.sender_groups.contains(g))))
-        && (m.recipient_roles.is_empty()
-            || recipient.and_then(|p| p.role).is_some_and(|r| m.recipient_roles.contains(&r)))
-        && (m.recipient_groups.is_empty()
-            || recipient.is_some_and(|p| p.groups.iter().any(|g| m.recipient_groups.contains(g))))
-        && (m.kinds.is_empty() || m.kinds.iter().any(|k| kinds[kind_index(*k)]))
-        && m.attributes.iter().all(|(k, v)| msg.attributes.get(k) == Some(v))
-}
-
-fn attachments_match(a: &AttachmentCond, msg: &Message) -> bool {
-    msg.attachments.iter().any(|att| {
-        let ext_ok = a.extensions.is_empty()
-            || att
-                .filename
-                .rsplit_once('.')
-                .is_some_and(|(_, ext)| a.extensions.iter().any(|e| e.eq_ignore_ascii_case(ext)));
-        let mime = att.mime_type.to_ascii_lowercase();
-        let mime_ok = a.mime_types.is_empty()
-            || a.mime_types.iter().any(|m| match m.strip_suffix("/*") {
-                Some(prefix) => mime.split('/').next() == Some(prefix),
-                None => *m == mime,
-            });
-        let size_ok = a.max_size_bytes.is_none_or(|max| att.size_bytes > max);
-        ext_ok && mime_ok && size_ok
-    })
-}
-
-fn requirement_holds(q: &Requirement, findings: &[RawFinding]) -> bool {
-    let n = findings.iter().filter(|f| f.detector == q.detector && f.confidence >= q.min_confidence).count();
-    n >= q.min_count as usize
-}
-
-fn cond_holds(c: &Cond, msg: &Message, kinds: &[bool; 8], findings: &[RawFinding]) -> bool {
-    meta_matches(&c.meta, msg, kinds)
-        && c.attachments.as_ref().is_none_or(|a| attachments_match(a, msg))
-        && (c.any.is_empty() || c.any.iter().any(|q| requirement_holds(q, findings)))
-        && c.all.iter().all(|q| requirement_holds(q, findings))
-}
-
-/// True when a finding satisfies one of the requirements of a rule's `when`.
-fn satisfies(c: &Cond, f: &RawFinding) -> bool {
-    c.any.iter().chain(&c.all).any(|q| q.detector == f.detector && f.confidence >= q.min_confidence)
-}
-
-fn is_opt_out(msg: &Message) -> bool {
-    if msg.channel != Channel::Sms || msg.direction != Direction::Inbound {
-        return false;
-    }
-    let t = msg.text.trim().trim_end_matches(['.', '!']);
-    OPT_OUT_KEYWORDS.iter().any(|k| t.eq_ignore_ascii_case(k))
-}
-
-/// A UUIDv7 decision id: time-ordered, unique per process without a syscall per call
-/// (a random process seed plus a counter fill the random bits).
-fn decision_id() -> String {
-    use std::sync::OnceLock;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static SEED: OnceLock<u64> = OnceLock::new();
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let seed = *SEED.get_or_init(|| {
-        let mut b = [0u8; 8];
-        let _ = getrandom::fill(&mut b);
-        u64::from_le_bytes(b)
-    });
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-    let mut rand = [0u8; 10];
-    rand[..8].copy_from_slice(&(seed ^ n.rotate_left(17)).to_le_bytes());
-    rand[8..].copy_from_slice(&(n as u16).to_le_bytes());
-    uuid::Builder::from_unix_timestamp_millis(ms, &rand).into_uuid().to_string()
-}
-
-/// Converts increasing byte offsets of one field to code-point offsets in one walk.
-#[derive(Default)]
-struct CharCursor {
-    field: Option<FieldPath>,
-    byte: usize,
-    chars: usize,
-}
-
-impl CharCursor {
-    fn chars_to(&mut self, text: &str, byte: usize) -> usize {
-        if byte < self.byte {
-            // Not in order (never the case for one field's findings): count from the start.
-            self.byte = 0;
-            self.chars = 0;
-        }
-        self.chars += text.get(self.byte..byte).map_or(0, |s| s.chars().count());
-        self.byte = byte;
-        self.chars
-    }
+/// The calendar year of `t` (UTC), good to within a day, which is all a year needs.
+pub(crate) fn year_of(t: SystemTime) -> i32 {
+    let secs = t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    1970 + i32::try_from(secs / 31_556_952).unwrap_or(0)
 }
 
 impl PolicySet {
-    /// Judges one message. Never fails: detector failures become `errors` entries and
-    /// their fail mode applies.
+    /// The keyed hash this set uses for `hash` redaction, for callers (e.g. decision
+    /// logs) that need to link values without storing them.
+    pub fn keyed_hash(&self, value: &str) -> String {
+        redact::keyed_hash(&self.hash_key, value)
+    }
+
+    /// Judges one message with a fresh decision id at the current time. Never fails:
+    /// detector failures become `errors` entries and their fail mode applies.
     pub fn evaluate(&self, msg: &Message) -> Verdict {
-        let decision_id = decision_id();
-        if is_opt_out(msg) {
+        self.evaluate_with(msg, EvalContext::now())
+    }
+
+    /// Judges one message with the decision id, clock and extra findings of `cx`.
+    /// Never fails: detector failures become `errors` entries and their fail mode applies.
+    pub fn evaluate_with(&self, msg: &Message, cx: EvalContext<'_>) -> Verdict {
+        if decide::is_opt_out(msg) {
             return Verdict {
                 id: msg.id.clone(),
                 action: Action::Allow,
@@ -203,122 +111,94 @@ impl PolicySet {
                 notice: None,
                 alerts: Vec::new(),
                 policy_version: self.version.clone(),
-                decision_id,
+                decision_id: cx.decision_id,
                 errors: Vec::new(),
             };
         }
-        let kinds = kinds_of(msg);
-
-        // Rules whose policy scope and metadata conditions hold.
-        let mut candidates: Vec<(usize, usize)> = Vec::with_capacity(16);
+        let kinds = decide::kinds_of(msg);
         let mut needed = NEEDED.with(|n| n.take());
         needed.clear();
         needed.resize(self.detectors.len(), false);
-        for (pi, p) in self.policies.iter().enumerate() {
-            if !meta_matches(&p.scope, msg, &kinds) {
-                continue;
-            }
-            for (ri, r) in p.rules.iter().enumerate() {
-                if meta_matches(&r.when.meta, msg, &kinds) {
-                    candidates.push((pi, ri));
-                    for &d in &r.detectors {
-                        needed[d] = true;
-                    }
-                }
-            }
+        let candidates = self.candidate_rules(msg, &kinds, &mut needed);
+        let (mut raw, mut errors) = self.scan_message(msg, &needed, year_of(cx.now));
+        NEEDED.with(|n| n.replace(needed));
+        if !cx.extra_findings.is_empty() {
+            merge_extra(&mut raw, cx.extra_findings, self.detectors.len());
         }
 
+        let decision = self.decide(msg, &kinds, &candidates, &raw, &errors);
+        let mut action = decision.action;
+        let notice = self.notice(&decision.fired, action);
+        let (delivered, record) = self.redact_message(msg, &decision.fired, &raw, &mut action, &mut errors);
+        let findings = self.render(msg, &raw, &decision.fired);
+        Verdict {
+            id: msg.id.clone(),
+            action,
+            delivered,
+            record,
+            findings,
+            matched: decision.matched,
+            notice,
+            alerts: decision.alerts,
+            policy_version: self.version.clone(),
+            decision_id: cx.decision_id,
+            errors,
+        }
+    }
+
+    /// Scans every field with the detectors flagged in `needed`.
+    fn scan_message(&self, msg: &Message, needed: &[bool], year: i32) -> (Vec<RawFinding>, Vec<EvalError>) {
         let mut raw: Vec<RawFinding> = Vec::new();
         let mut errors: Vec<EvalError> = Vec::new();
-        if needed.iter().any(|&n| n) {
-            // Scan buffers live per thread so a message does not pay for their allocation.
-            thread_local! {
-                static SCRATCH: std::cell::RefCell<scan::Scratch> = std::cell::RefCell::default();
-            }
-            SCRATCH.with(|cell| {
-                // A plugin calling back into evaluation on this thread would find the
-                // buffers borrowed; it then gets fresh ones.
-                let mut fresh = scan::Scratch::default();
-                let mut borrowed = cell.try_borrow_mut();
-                let scratch = match borrowed.as_deref_mut() {
-                    Ok(s) => s,
-                    Err(_) => &mut fresh,
-                };
-                fields::for_each(msg, |path, text| {
-                    self.scan_field(&needed, path, text, msg, scratch, &mut raw, &mut errors);
-                });
+        if !needed.iter().any(|&n| n) {
+            return (raw, errors);
+        }
+        // Scan buffers live per thread so a message does not pay for their allocation.
+        // They hold offsets and flags only, never text.
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<scan::Scratch> = std::cell::RefCell::default();
+        }
+        SCRATCH.with(|cell| {
+            // A plugin calling back into evaluation on this thread would find the buffers
+            // borrowed; it then gets fresh ones.
+            let mut fresh = scan::Scratch::default();
+            let mut borrowed = cell.try_borrow_mut();
+            let scratch = match borrowed.as_deref_mut() {
+                Ok(s) => s,
+                Err(_) => &mut fresh,
+            };
+            let run = scan::MessageScan { needed, msg, year };
+            fields::for_each(msg, |path, text| {
+                self.scan_field(&run, path, text, scratch, &mut raw, &mut errors);
             });
-        }
+        });
+        (raw, errors)
+    }
 
-        NEEDED.with(|n| n.replace(needed));
-
-        // Decide rules.
-        let mut matched = Vec::new();
-        let mut alerts = Vec::new();
-        let mut fired: Vec<(usize, usize)> = Vec::new();
-        let mut action = Action::Allow;
-        for &(pi, ri) in &candidates {
-            let p = &self.policies[pi];
-            let r = &p.rules[ri];
-            if !cond_holds(&r.when, msg, &kinds, &raw) {
-                continue;
-            }
-            if let Some(u) = &r.unless
-                && cond_holds(u, msg, &kinds, &raw)
-            {
-                continue;
-            }
-            fired.push((pi, ri));
-            matched.push(Matched {
-                policy: p.name.clone(),
-                rule: r.id.clone(),
-                action: r.action,
-                mode: r.mode,
-            });
-            if let Some(severity) = r.alert {
-                alerts.push(Alert { policy: p.name.clone(), rule: r.id.clone(), severity });
-            }
-            if r.mode == Mode::Enforce {
-                action = action.max(r.action);
-            }
-        }
-        // A failed detector referenced by a candidate rule applies its fail mode.
-        for e in &errors {
-            action = action.max(e.on_error);
-        }
-
-        let enforce = |&(pi, ri): &(usize, usize)| self.policies[pi].rules[ri].mode == Mode::Enforce;
-        let mut notice = None;
-        if action != Action::Allow {
-            let mut notices: Vec<&str> = Vec::new();
-            for &(pi, ri) in fired.iter().filter(|x| enforce(x)) {
-                let r = &self.policies[pi].rules[ri];
-                if r.action == action
-                    && let Some(n) = r.notice.as_deref()
-                    && !notices.contains(&n)
-                {
-                    notices.push(n);
-                }
-            }
-            if !notices.is_empty() {
-                notice = Some(notices.join(" "));
-            }
-        }
-
-        // Redaction: delivered spans come from enforce `redact` rules, record spans from
-        // enforce rules with `record: redacted`.
+    /// The delivered copy (only when the action is `redact`) and the record copy.
+    /// Delivered spans come from enforced `redact` rules, record spans from enforced
+    /// rules with `record: redacted`. A redaction that would break the channel's length
+    /// limit blocks the message instead.
+    fn redact_message(
+        &self,
+        msg: &Message,
+        fired: &[RuleRef],
+        raw: &[RawFinding],
+        action: &mut Action,
+        errors: &mut Vec<EvalError>,
+    ) -> (Option<Message>, Message) {
         let mut delivered_spans: BTreeMap<FieldPath, Vec<RedactSpan<'_>>> = BTreeMap::new();
         let mut record_spans: BTreeMap<FieldPath, Vec<RedactSpan<'_>>> = BTreeMap::new();
-        for &(pi, ri) in fired.iter().filter(|x| enforce(x)) {
+        for &(pi, ri) in fired.iter().filter(|x| self.enforced(x)) {
             let r = &self.policies[pi].rules[ri];
-            for f in raw.iter().filter(|f| satisfies(&r.when, f)) {
+            for f in raw.iter().filter(|f| decide::satisfies(&r.when, f)) {
                 let span = RedactSpan {
                     start: f.start,
                     end: f.end,
                     spec: &r.redact,
                     detector: &self.detectors[f.detector].id,
                 };
-                if r.action == Action::Redact && action == Action::Redact {
+                if r.action == Action::Redact && *action == Action::Redact {
                     delivered_spans.entry(f.field).or_default().push(span.clone());
                 }
                 if r.record == RecordMode::Redacted {
@@ -328,7 +208,7 @@ impl PolicySet {
         }
         let sms = msg.channel == Channel::Sms;
         // Only a redacted message differs from what the caller sent.
-        let mut delivered = (action == Action::Redact).then(|| msg.clone());
+        let mut delivered = (*action == Action::Redact).then(|| msg.clone());
         if let Some(d) = delivered.as_mut() {
             for (path, spans) in &mut delivered_spans {
                 if let Some(field) = fields::get_mut(d, *path) {
@@ -344,13 +224,13 @@ impl PolicySet {
                             ),
                             on_error: Action::Block,
                         });
-                        action = Action::Block;
+                        *action = Action::Block;
                     }
                     *field = redacted;
                 }
             }
         }
-        if action != Action::Redact {
+        if *action != Action::Redact {
             delivered = None;
         }
         let mut record = msg.clone();
@@ -359,47 +239,85 @@ impl PolicySet {
                 *field = redact::apply(field, spans, &self.hash_key, sms);
             }
         }
+        (delivered, record)
+    }
+}
 
-        // Render findings. Code-point offsets come from one walk per field: the findings of
-        // a field are in text order.
-        let mut findings = Vec::with_capacity(raw.len());
-        let mut cursor = CharCursor::default();
-        for f in &raw {
-            let text = fields::get_ref(msg, f.field).unwrap_or("");
-            if cursor.field != Some(f.field) {
-                cursor = CharCursor { field: Some(f.field), ..CharCursor::default() };
-            }
-            let start_chars = cursor.chars_to(text, f.start);
-            let rules = fired
-                .iter()
-                .filter(|&&(pi, ri)| satisfies(&self.policies[pi].rules[ri].when, f))
-                .map(|&(pi, ri)| self.policies[pi].rules[ri].qualified.clone())
-                .collect();
-            findings.push(Finding {
-                detector: self.detectors[f.detector].id.clone(),
-                field: f.field.to_string(),
-                start: start_chars,
-                end: start_chars + text.get(f.start..f.end).map_or(0, |v| v.chars().count()),
-                byte_start: f.start,
-                byte_end: f.end,
-                confidence: f.confidence,
-                rules,
-                preview: redact::preview(text.get(f.start..f.end).unwrap_or("")),
+/// Adds the extra findings that name a detector of the set and are not already found,
+/// keeping each field's findings in text order.
+fn merge_extra(raw: &mut Vec<RawFinding>, extra: &[ExtraFinding], detectors: usize) {
+    for x in extra.iter().filter(|x| x.detector < detectors && x.start < x.end) {
+        let dup = raw
+            .iter()
+            .any(|f| f.detector == x.detector && f.field == x.field && f.start == x.start && f.end == x.end);
+        if !dup {
+            raw.push(RawFinding {
+                detector: x.detector,
+                field: x.field,
+                start: x.start,
+                end: x.end,
+                confidence: x.confidence,
             });
         }
+    }
+    raw.sort_by_key(|f| (f.field, f.start, f.end, f.detector));
+}
 
-        Verdict {
-            id: msg.id.clone(),
-            action,
-            delivered,
-            record,
-            findings,
-            matched,
-            notice,
-            alerts,
-            policy_version: self.version.clone(),
-            decision_id,
-            errors,
-        }
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::{EvalContext, ExtraFinding, FieldPath};
+    use crate::detect::Confidence;
+    use crate::message::Message;
+    use crate::testing::catalogue::builtin_catalogue;
+    use crate::verdict::Action;
+
+    fn at(year: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs((year - 1970) * 31_556_952 + 86_400 * 40)
+    }
+
+    #[test]
+    fn the_decision_id_and_the_clock_come_from_the_caller() {
+        let set = builtin_catalogue().expect("catalogue");
+        let msg = Message::text("DOB: 04/12/1985");
+        let cx = |year| EvalContext { decision_id: format!("d-{year}"), now: at(year), extra_findings: &[] };
+        let then = set.evaluate_with(&msg, cx(1988));
+        assert_eq!(then.decision_id, "d-1988");
+        assert!(
+            then.findings.is_empty(),
+            "a three-year-old's birth date is not taken as one: {:?}",
+            then.findings
+        );
+        let now = set.evaluate_with(&msg, cx(2026));
+        assert_eq!(now.decision_id, "d-2026");
+        assert_eq!(now.findings.len(), 1);
+        assert_eq!(now.findings[0].detector, "date_of_birth");
+    }
+
+    #[test]
+    fn extra_findings_are_decided_and_rendered_like_scanned_ones() {
+        let set = builtin_catalogue().expect("catalogue");
+        let msg = Message::text("and the rest: 0366");
+        let card = set.detector_index("credit_card").expect("credit_card");
+        assert!(set.is_joinable(card));
+        let extra = [ExtraFinding {
+            detector: card,
+            field: FieldPath::Text,
+            start: 14,
+            end: 18,
+            confidence: Confidence::Medium,
+        }];
+        let alone = set.evaluate(&msg);
+        assert_eq!(alone.action, Action::Allow);
+        let v = set.evaluate_with(
+            &msg,
+            EvalContext { decision_id: String::from("d"), now: SystemTime::now(), extra_findings: &extra },
+        );
+        assert_eq!(v.action, Action::Block);
+        assert_eq!(v.findings.len(), 1);
+        let f = &v.findings[0];
+        assert_eq!((f.detector.as_str(), f.field.as_str(), f.start, f.end), ("credit_card", "text", 14, 18));
+        assert_eq!(f.rules, ["builtin-detectors/credit_card"]);
     }
 }

@@ -3,8 +3,8 @@
 
 use super::RawFinding;
 use super::fields::FieldPath;
-use crate::detect::Candidate;
 use crate::detect::context::is_word_boundary;
+use crate::detect::{Candidate, Detector, Field};
 use crate::message::Message;
 use crate::normalize::Normalized;
 use crate::plugin::PluginInput;
@@ -26,22 +26,31 @@ pub(crate) struct Scratch {
     keyword_seen: Vec<bool>,
 }
 
+/// What the scan of every field of one message shares.
+pub(crate) struct MessageScan<'a> {
+    /// Per detector: whether a candidate rule references it.
+    pub needed: &'a [bool],
+    /// The message (its metadata is a plugin's input).
+    pub msg: &'a Message,
+    /// The year of the decision's clock (for detectors that judge dates).
+    pub year: i32,
+}
+
 impl PolicySet {
-    /// Scans one field with the detectors flagged in `needed`, appending findings.
-    #[allow(clippy::too_many_arguments)]
+    /// Scans one field with the detectors flagged in `run.needed`, appending findings.
     pub(crate) fn scan_field(
         &self,
-        needed: &[bool],
+        run: &MessageScan<'_>,
         path: FieldPath,
         text: &str,
-        msg: &Message,
         s: &mut Scratch,
         out: &mut Vec<RawFinding>,
-        errors: &mut Vec<crate::verdict::EvalError>,
+        errors: &mut Vec<EvalError>,
     ) {
         let norm = Normalized::new(text);
-        let t = norm.text();
-        let bytes = t.as_bytes();
+        // Digit runs and label words are derived once per field, for every detector.
+        let field = Field::new(norm.text(), run.year);
+        let bytes = field.text().as_bytes();
         let digits = count_digits(bytes);
         s.hits.clear();
         if let Some(ac) = &self.literals {
@@ -57,7 +66,7 @@ impl PolicySet {
         self.note_hits(0, s);
         let mut context_scanned = false;
         for (d, entry) in self.detectors.iter().enumerate() {
-            if !needed[d] {
+            if !run.needed[d] {
                 continue;
             }
             let open = match entry.gate {
@@ -71,92 +80,119 @@ impl PolicySet {
                 continue;
             }
             s.candidates.clear();
-            match &entry.matcher {
-                Matcher::Builtin(b) => b.matcher.find(t, &mut s.candidates),
-                Matcher::Pattern { regex, validator } => {
-                    for m in regex.find_iter(t) {
-                        if m.start() < m.end() && validator.is_none_or(|v| v(m.as_str())) {
-                            s.candidates.push(Candidate {
-                                start: m.start(),
-                                end: m.end(),
-                                confidence: entry.base,
-                            });
-                        }
-                    }
-                }
-                Matcher::Terms => terms_candidates(self, d, bytes, &s.hits, entry.base, &mut s.candidates),
-                Matcher::Plugin { plugin, on_error } => {
-                    let input = PluginInput {
-                        text: t,
-                        field: &path.to_string(),
-                        channel: msg.channel,
-                        direction: msg.direction,
-                        attributes: &msg.attributes,
-                    };
-                    match plugin.detect(&input) {
-                        Ok(found) => s.candidates.extend(found.into_iter().filter_map(|f| {
-                            (f.start < f.end
-                                && f.end <= t.len()
-                                && t.is_char_boundary(f.start)
-                                && t.is_char_boundary(f.end))
-                            .then_some(Candidate { start: f.start, end: f.end, confidence: f.confidence })
-                        })),
-                        Err(e) => {
-                            if !errors.iter().any(|x| x.detector == entry.id) {
-                                errors.push(EvalError {
-                                    detector: entry.id.clone(),
-                                    error: e.to_string(),
-                                    on_error: *on_error,
-                                });
-                            }
-                        }
-                    }
-                }
-            }
+            self.find_candidates(d, &field, run, path, s, errors);
             if s.candidates.is_empty() {
                 continue;
             }
-            s.keywords.clear();
             if entry.has_keywords && !context_scanned {
                 context_scanned = true;
-                if let Some(ac) = &self.keywords {
-                    let from = s.hits.len();
-                    for m in ac.find_overlapping_iter(bytes) {
-                        let p = m.pattern().as_u32() + self.keyword_offset;
-                        s.hits.push((p, m.start() as u32, m.end() as u32));
-                    }
-                    self.note_hits(from, s);
-                }
+                self.scan_keywords(bytes, s);
             }
-            if entry.has_keywords && s.keyword_seen[d] {
-                for &(p, hs, he) in &s.hits {
-                    if self.literal_roles[p as usize].contains(&(d, LitRole::Keyword))
-                        && is_word_boundary(bytes, hs as usize, he as usize)
-                    {
-                        s.keywords.push((hs as usize, he as usize));
-                    }
-                }
-            }
-            s.keywords.sort_unstable();
-            for c in &mut s.candidates {
-                if !entry.context.apply(c, &s.keywords) {
-                    continue;
-                }
-                if !entry.exclude.is_empty() {
-                    let v = t[c.start..c.end].to_lowercase();
-                    if entry.exclude.contains(&v) {
-                        continue;
-                    }
-                }
-                let (start, end) = norm.original_span(c.start, c.end);
-                s.local.push(RawFinding { detector: d, field: path, start, end, confidence: c.confidence });
-            }
+            self.keep_candidates(d, &field, &norm, path, s);
         }
         // One finding per detector and span, in text order (sorting keeps this linear-ish
         // however many matches a hostile message holds).
         s.local.sort_by_key(|f| (f.start, f.end, f.detector));
         s.local.dedup_by_key(|f| (f.start, f.end, f.detector));
         out.extend_from_slice(&s.local);
+    }
+
+    /// Runs detector `d` over the field, into `s.candidates`.
+    fn find_candidates(
+        &self,
+        d: usize,
+        field: &Field<'_>,
+        run: &MessageScan<'_>,
+        path: FieldPath,
+        s: &mut Scratch,
+        errors: &mut Vec<EvalError>,
+    ) {
+        let entry = &self.detectors[d];
+        let t = field.text();
+        match &entry.matcher {
+            Matcher::Builtin(b) => b.matcher.find_in_field(field, &mut s.candidates),
+            Matcher::Pattern(p) => p.find_in_field(field, &mut s.candidates),
+            Matcher::Terms => terms_candidates(self, d, t.as_bytes(), &s.hits, entry.base, &mut s.candidates),
+            Matcher::Plugin { plugin, on_error } => {
+                let msg = run.msg;
+                let input = PluginInput {
+                    text: t,
+                    field: &path.to_string(),
+                    channel: msg.channel,
+                    direction: msg.direction,
+                    attributes: &msg.attributes,
+                };
+                match plugin.detect(&input) {
+                    Ok(found) => s.candidates.extend(found.into_iter().filter_map(|f| {
+                        (f.start < f.end
+                            && f.end <= t.len()
+                            && t.is_char_boundary(f.start)
+                            && t.is_char_boundary(f.end))
+                        .then_some(Candidate { start: f.start, end: f.end, confidence: f.confidence })
+                    })),
+                    Err(e) => {
+                        if !errors.iter().any(|x| x.detector == entry.id) {
+                            errors.push(EvalError {
+                                detector: entry.id.clone(),
+                                error: e.to_string(),
+                                on_error: *on_error,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds the lazy keyword automaton's hits (context words that only adjust confidence).
+    fn scan_keywords(&self, bytes: &[u8], s: &mut Scratch) {
+        if let Some(ac) = &self.keywords {
+            let from = s.hits.len();
+            for m in ac.find_overlapping_iter(bytes) {
+                let p = m.pattern().as_u32() + self.keyword_offset;
+                s.hits.push((p, m.start() as u32, m.end() as u32));
+            }
+            self.note_hits(from, s);
+        }
+    }
+
+    /// Applies detector `d`'s context words and exclusions to `s.candidates` and keeps
+    /// the survivors in `s.local`, in original offsets.
+    fn keep_candidates(
+        &self,
+        d: usize,
+        field: &Field<'_>,
+        norm: &Normalized,
+        path: FieldPath,
+        s: &mut Scratch,
+    ) {
+        let entry = &self.detectors[d];
+        let t = field.text();
+        let bytes = t.as_bytes();
+        s.keywords.clear();
+        if entry.has_keywords && s.keyword_seen[d] {
+            for &(p, hs, he) in &s.hits {
+                if self.literal_roles[p as usize].contains(&(d, LitRole::Keyword))
+                    && is_word_boundary(bytes, hs as usize, he as usize)
+                {
+                    s.keywords.push((hs as usize, he as usize));
+                }
+            }
+        }
+        s.keywords.sort_unstable();
+        for c in &mut s.candidates {
+            if !entry.context.apply(c, &s.keywords) {
+                continue;
+            }
+            if !entry.exclude.is_empty() {
+                let v = t[c.start..c.end].to_lowercase();
+                if entry.exclude.contains(&v) {
+                    continue;
+                }
+            }
+            let (start, end) = norm.original_span(c.start, c.end);
+            s.local.push(RawFinding { detector: d, field: path, start, end, confidence: c.confidence });
+        }
     }
 
     /// Records which detectors the literal hits from `from` on open or give keywords to.
@@ -176,9 +212,11 @@ impl PolicySet {
         let mut needed = vec![false; self.detectors.len()];
         needed[detector] = true;
         let msg = Message::text(text);
+        let run =
+            MessageScan { needed: &needed, msg: &msg, year: super::year_of(std::time::SystemTime::now()) };
         let mut out = Vec::new();
         let mut errors = Vec::new();
-        self.scan_field(&needed, FieldPath::Text, text, &msg, &mut Scratch::default(), &mut out, &mut errors);
+        self.scan_field(&run, FieldPath::Text, text, &mut Scratch::default(), &mut out, &mut errors);
         out
     }
 

@@ -17,7 +17,7 @@ use super::model::{self, Kind, PolicyDoc, RecordMode, RedactSpec, RedactStyle};
 use super::{LoadOptions, PolicySource};
 use crate::detect::builtin::{self, Built};
 use crate::detect::context::ContextRule;
-use crate::detect::{Confidence, Gate, validators};
+use crate::detect::{Candidate, Confidence, Detector, Gate, validators};
 use crate::message::{Channel, Direction, Role as PartyRole};
 use crate::plugin::{PluginDetector, PluginSpec};
 use crate::verdict::{Action, Mode, Severity};
@@ -40,11 +40,29 @@ pub(crate) enum Matcher {
     /// A built-in detector.
     Builtin(&'static Built),
     /// A policy regex, with an optional validator.
-    Pattern { regex: Regex, validator: Option<fn(&str) -> bool> },
+    Pattern(PatternDetector),
     /// Dictionary terms; matches come from the shared automaton.
     Terms,
     /// A WASM plugin.
     Plugin { plugin: Arc<dyn PluginDetector>, on_error: Action },
+}
+
+/// A policy-local `pattern` detector: a size-limited regex and an optional validator.
+pub(crate) struct PatternDetector {
+    regex: Regex,
+    validator: Option<fn(&str) -> bool>,
+    /// Confidence of a match before context words.
+    base: Confidence,
+}
+
+impl Detector for PatternDetector {
+    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
+        for m in self.regex.find_iter(text) {
+            if m.start() < m.end() && self.validator.is_none_or(|v| v(m.as_str())) {
+                out.push(Candidate { start: m.start(), end: m.end(), confidence: self.base });
+            }
+        }
+    }
 }
 
 /// One detector of the set, built-in or policy-local.
@@ -240,45 +258,100 @@ pub(crate) fn compile(
     errors: &mut Vec<super::Diagnostic>,
 ) -> Option<PolicySet> {
     let start_errors = errors.len();
-    let mut detectors: Vec<DetectorEntry> = Vec::new();
-    let mut literals = LiteralTable::default();
-
-    // Built-ins first, at fixed indexes, shared by every policy.
-    let mut builtin_index: HashMap<&'static str, usize> = HashMap::new();
-    for b in builtin::built() {
-        let idx = detectors.len();
-        builtin_index.insert(b.spec.id, idx);
-        let gate = match b.spec.gate {
-            Gate::Always => CompiledGate::Always,
-            Gate::MinDigits(n) => CompiledGate::MinDigits(n),
-            Gate::AnyByte(bs) => CompiledGate::AnyByte(bs),
-            Gate::AnyLiteral(lits) => {
-                for l in lits {
-                    literals.add(l, idx, LitRole::Gate);
-                }
-                CompiledGate::Literal
-            }
-            Gate::Keywords => CompiledGate::Keywords,
-        };
-        for k in b.spec.keywords {
-            literals.add(k, idx, LitRole::Keyword);
-        }
-        detectors.push(DetectorEntry {
-            id: b.spec.id.to_owned(),
-            matcher: Matcher::Builtin(b),
-            gate,
-            context: b.spec.context_rule(),
-            base: Confidence::Low,
-            has_keywords: !b.spec.keywords.is_empty(),
-            exclude: Vec::new(),
-        });
-    }
-
-    let mut names: HashMap<String, (String, u32, u32)> = HashMap::new();
+    let mut compiler = Compiler::new(options);
     let mut policies = Vec::new();
     for (doc, source) in &docs {
         let mut rep = Reporter { file: &source.name, text: &source.text, out: errors };
-        let d = &doc.value;
+        policies.push(compiler.policy(&doc.value, source, &mut rep));
+    }
+    if errors.len() > start_errors {
+        return None;
+    }
+    let set = compiler.finish(docs, policies, errors)?;
+    check_examples(&set, errors);
+    (errors.len() == start_errors).then_some(set)
+}
+
+/// One compilation: detectors (built-ins first, at fixed indexes, then each policy's
+/// own) and the literals of the shared automata accumulate across documents.
+struct Compiler<'o> {
+    options: &'o LoadOptions,
+    detectors: Vec<DetectorEntry>,
+    literals: LiteralTable,
+    builtin_index: HashMap<&'static str, usize>,
+    /// Policy name -> where it was first defined.
+    names: HashMap<String, (String, u32, u32)>,
+}
+
+impl<'o> Compiler<'o> {
+    /// A compilation holding the built-in detectors, shared by every policy.
+    fn new(options: &'o LoadOptions) -> Self {
+        let mut detectors: Vec<DetectorEntry> = Vec::new();
+        let mut literals = LiteralTable::default();
+        let mut builtin_index: HashMap<&'static str, usize> = HashMap::new();
+        for b in builtin::built() {
+            let idx = detectors.len();
+            builtin_index.insert(b.spec.id, idx);
+            let gate = match b.spec.gate {
+                Gate::Always => CompiledGate::Always,
+                Gate::MinDigits(n) => CompiledGate::MinDigits(n),
+                Gate::AnyByte(bs) => CompiledGate::AnyByte(bs),
+                Gate::AnyLiteral(lits) => {
+                    for l in lits {
+                        literals.add(l, idx, LitRole::Gate);
+                    }
+                    CompiledGate::Literal
+                }
+                Gate::Keywords => CompiledGate::Keywords,
+            };
+            for k in b.spec.keywords {
+                literals.add(k, idx, LitRole::Keyword);
+            }
+            detectors.push(DetectorEntry {
+                id: b.spec.id.to_owned(),
+                matcher: Matcher::Builtin(b),
+                gate,
+                context: b.spec.context_rule(),
+                base: Confidence::Low,
+                has_keywords: !b.spec.keywords.is_empty(),
+                exclude: Vec::new(),
+            });
+        }
+        Self { options, detectors, literals, builtin_index, names: HashMap::new() }
+    }
+
+    /// Validates and compiles one policy document; errors go to `rep`.
+    fn policy(&mut self, d: &PolicyDoc, source: &PolicySource, rep: &mut Reporter<'_>) -> CompiledPolicy {
+        self.check_header(d, source, rep);
+        let mut local: HashMap<String, usize> = HashMap::new();
+        for def in &d.spec.detectors {
+            if let Some(idx) = self.local_detector(def, &local, source, rep) {
+                local.insert(def.id.value.clone(), idx);
+            }
+        }
+        let declared: HashSet<&str> = d.spec.detectors.iter().map(|d| d.id.value.as_str()).collect();
+        let resolver = Resolver { local: &local, builtin: &self.builtin_index, declared: &declared };
+        let name = &d.metadata.name.value;
+        let mut rule_ids: HashSet<String> = HashSet::new();
+        let rules = d
+            .spec
+            .rules
+            .iter()
+            .map(|r| compile_rule(r, name, d.spec.mode, &resolver, &mut rule_ids, rep))
+            .collect();
+        CompiledPolicy {
+            name: name.clone(),
+            description: d.metadata.description.clone(),
+            mode: d.spec.mode,
+            scope: resolve_meta(&d.spec.scope),
+            rules,
+            tests: d.spec.tests.len(),
+            source: source.name.clone(),
+        }
+    }
+
+    /// apiVersion, kind, and a valid, unique policy name.
+    fn check_header(&mut self, d: &PolicyDoc, source: &PolicySource, rep: &mut Reporter<'_>) {
         if d.api_version.value != "linewall/v1" {
             rep.error(
                 d.api_version.line,
@@ -301,336 +374,360 @@ pub(crate) fn compile(
                 format!("invalid policy name `{}`: use [a-z0-9-]+", name.value),
             );
         }
-        if let Some((file, l, c)) = names.get(&name.value) {
+        if let Some((file, l, c)) = self.names.get(&name.value) {
             rep.error(
                 name.line,
                 name.column,
                 format!("duplicate policy name `{}`: first defined at {file}:{l}:{c}", name.value),
             );
         } else {
-            names.insert(name.value.clone(), (source.name.clone(), name.line, name.column));
+            self.names.insert(name.value.clone(), (source.name.clone(), name.line, name.column));
         }
+    }
 
-        // Policy-local detectors.
-        let mut local: HashMap<String, usize> = HashMap::new();
-        for def in &d.spec.detectors {
-            let id = &def.id;
-            if !valid_id(id) {
-                rep.error(id.line, id.column, format!("invalid detector id `{}`: use [a-z0-9_-]+", id.value));
-                continue;
-            }
-            if builtin_index.contains_key(id.value.as_str()) {
-                rep.error(
-                    id.line,
-                    id.column,
-                    format!("detector id `{}` is a built-in detector: choose another id", id.value),
-                );
-                continue;
-            }
-            if local.contains_key(&id.value) {
-                rep.error(id.line, id.column, format!("duplicate detector id `{}` in this policy", id.value));
-                continue;
-            }
-            let kinds = usize::from(def.pattern.is_some())
-                + usize::from(def.terms.is_some())
-                + usize::from(def.plugin.is_some());
-            if kinds != 1 {
-                rep.error(
-                    id.line,
-                    id.column,
-                    format!("detector `{}` needs exactly one of `pattern`, `terms` or `plugin`", id.value),
-                );
-                continue;
-            }
-            let idx = detectors.len();
-            let mut gate = CompiledGate::Always;
-            let matcher = if let Some(p) = &def.pattern {
-                let regex = match RegexBuilder::new(&p.value)
-                    .size_limit(REGEX_SIZE_LIMIT)
-                    .dfa_size_limit(REGEX_SIZE_LIMIT)
-                    .build()
-                {
-                    Ok(r) => r,
-                    Err(e) => {
-                        rep.error(
-                            p.line,
-                            p.column,
-                            format!("invalid pattern for detector `{}`: {}", id.value, one_line(&e)),
-                        );
-                        continue;
-                    }
-                };
-                let validator = match &def.validator {
-                    None => None,
-                    Some(v) => match validators::by_name(&v.value) {
-                        Some(f) => Some(f),
-                        None => {
-                            rep.error(
-                                v.line,
-                                v.column,
-                                format!(
-                                    "unknown validator `{}`: expected one of {}",
-                                    v.value,
-                                    validators::NAMES.join(", ")
-                                ),
-                            );
-                            continue;
-                        }
-                    },
-                };
-                Matcher::Pattern { regex, validator }
-            } else if let Some(terms) = &def.terms {
-                if terms.value.iter().all(|t| t.trim().is_empty()) {
-                    rep.error(terms.line, terms.column, format!("detector `{}` has no terms", id.value));
-                    continue;
-                }
-                if let Some((i, t)) =
-                    terms.value.iter().enumerate().find(|(_, t)| t.trim().len() > MAX_TERM_BYTES)
-                {
+    /// Compiles one policy-local detector; its index, or `None` after reporting why not.
+    fn local_detector(
+        &mut self,
+        def: &model::DetectorDef,
+        local: &HashMap<String, usize>,
+        source: &PolicySource,
+        rep: &mut Reporter<'_>,
+    ) -> Option<usize> {
+        let id = &def.id;
+        if !valid_id(id) {
+            rep.error(id.line, id.column, format!("invalid detector id `{}`: use [a-z0-9_-]+", id.value));
+            return None;
+        }
+        if self.builtin_index.contains_key(id.value.as_str()) {
+            rep.error(
+                id.line,
+                id.column,
+                format!("detector id `{}` is a built-in detector: choose another id", id.value),
+            );
+            return None;
+        }
+        if local.contains_key(&id.value) {
+            rep.error(id.line, id.column, format!("duplicate detector id `{}` in this policy", id.value));
+            return None;
+        }
+        let kinds = usize::from(def.pattern.is_some())
+            + usize::from(def.terms.is_some())
+            + usize::from(def.plugin.is_some());
+        if kinds != 1 {
+            rep.error(
+                id.line,
+                id.column,
+                format!("detector `{}` needs exactly one of `pattern`, `terms` or `plugin`", id.value),
+            );
+            return None;
+        }
+        let (matcher, gate) = self.matcher(def, source, rep)?;
+        let idx = self.detectors.len();
+        if def.validator.is_some() && def.pattern.is_none() {
+            let v = def.validator.as_ref().map_or((id.line, id.column), |v| (v.line, v.column));
+            rep.error(v.0, v.1, "`validator` only applies to `pattern` detectors");
+        }
+        for k in &def.keywords {
+            self.literals.add(k, idx, LitRole::Keyword);
+        }
+        let base = def.confidence.unwrap_or(Confidence::Medium);
+        self.detectors.push(DetectorEntry {
+            id: id.value.clone(),
+            matcher,
+            gate,
+            context: ContextRule {
+                window: def.keyword_window.unwrap_or(DEFAULT_KEYWORD_WINDOW),
+                requires: def.requires_keywords,
+                boosted: def.confidence_with_keywords.unwrap_or(Confidence::High).max(base),
+            },
+            base,
+            has_keywords: !def.keywords.is_empty(),
+            exclude: def.exclude.iter().map(|e| e.to_lowercase()).collect(),
+        });
+        if def.requires_keywords && def.keywords.is_empty() {
+            rep.error(
+                id.line,
+                id.column,
+                format!("detector `{}` requires keywords but lists none", id.value),
+            );
+        }
+        Some(idx)
+    }
+
+    /// The matcher of a local detector (pattern, terms or plugin) and its gate.
+    fn matcher(
+        &mut self,
+        def: &model::DetectorDef,
+        source: &PolicySource,
+        rep: &mut Reporter<'_>,
+    ) -> Option<(Matcher, CompiledGate)> {
+        let id = &def.id;
+        let idx = self.detectors.len();
+        let mut gate = CompiledGate::Always;
+        let matcher = if let Some(p) = &def.pattern {
+            let regex = match RegexBuilder::new(&p.value)
+                .size_limit(REGEX_SIZE_LIMIT)
+                .dfa_size_limit(REGEX_SIZE_LIMIT)
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
                     rep.error(
-                        terms.line,
-                        terms.column,
-                        format!(
-                            "detector `{}`: term {} is {} bytes long; the limit is {MAX_TERM_BYTES}",
-                            id.value,
-                            i + 1,
-                            t.trim().len()
-                        ),
+                        p.line,
+                        p.column,
+                        format!("invalid pattern for detector `{}`: {}", id.value, one_line(&e)),
                     );
-                    continue;
+                    return None;
                 }
-                for t in &terms.value {
-                    literals.add(t.trim(), idx, LitRole::Term);
-                }
-                gate = CompiledGate::Literal;
-                Matcher::Terms
-            } else if let Some(p) = &def.plugin {
-                let Some(loader) = &options.plugin_loader else {
+            };
+            let validator = match &def.validator {
+                None => None,
+                Some(v) => match validators::by_name(&v.value) {
+                    Some(f) => Some(f),
+                    None => {
+                        rep.error(
+                            v.line,
+                            v.column,
+                            format!(
+                                "unknown validator `{}`: expected one of {}",
+                                v.value,
+                                validators::NAMES.join(", ")
+                            ),
+                        );
+                        return None;
+                    }
+                },
+            };
+            let base = def.confidence.unwrap_or(Confidence::Medium);
+            Matcher::Pattern(PatternDetector { regex, validator, base })
+        } else if let Some(terms) = &def.terms {
+            if terms.value.iter().all(|t| t.trim().is_empty()) {
+                rep.error(terms.line, terms.column, format!("detector `{}` has no terms", id.value));
+                return None;
+            }
+            if let Some((i, t)) =
+                terms.value.iter().enumerate().find(|(_, t)| t.trim().len() > MAX_TERM_BYTES)
+            {
+                rep.error(
+                    terms.line,
+                    terms.column,
+                    format!(
+                        "detector `{}`: term {} is {} bytes long; the limit is {MAX_TERM_BYTES}",
+                        id.value,
+                        i + 1,
+                        t.trim().len()
+                    ),
+                );
+                return None;
+            }
+            for t in &terms.value {
+                self.literals.add(t.trim(), idx, LitRole::Term);
+            }
+            gate = CompiledGate::Literal;
+            Matcher::Terms
+        } else if let Some(p) = &def.plugin {
+            let Some(loader) = &self.options.plugin_loader else {
+                rep.error(
+                    p.module.line,
+                    p.module.column,
+                    format!("detector `{}` is a plugin but this build has no plugin host", id.value),
+                );
+                return None;
+            };
+            let base = source.base_dir.clone().unwrap_or_default();
+            let module = base.join(&p.module.value);
+            let spec = PluginSpec {
+                detector_id: &id.value,
+                module: &module,
+                sha256: p.sha256.as_ref().map(|s| s.value.as_str()),
+                config: &p.config,
+                timeout_ms: p.timeout_ms.unwrap_or(DEFAULT_PLUGIN_TIMEOUT_MS),
+            };
+            match loader.load(&spec) {
+                Ok(plugin) => Matcher::Plugin { plugin, on_error: p.on_error.unwrap_or(Action::Block) },
+                Err(e) => {
                     rep.error(
                         p.module.line,
                         p.module.column,
-                        format!("detector `{}` is a plugin but this build has no plugin host", id.value),
+                        format!("cannot load plugin for detector `{}`: {e}", id.value),
                     );
-                    continue;
-                };
-                let base = source.base_dir.clone().unwrap_or_default();
-                let module = base.join(&p.module.value);
-                let spec = PluginSpec {
-                    detector_id: &id.value,
-                    module: &module,
-                    sha256: p.sha256.as_ref().map(|s| s.value.as_str()),
-                    config: &p.config,
-                    timeout_ms: p.timeout_ms.unwrap_or(DEFAULT_PLUGIN_TIMEOUT_MS),
-                };
-                match loader.load(&spec) {
-                    Ok(plugin) => Matcher::Plugin { plugin, on_error: p.on_error.unwrap_or(Action::Block) },
-                    Err(e) => {
-                        rep.error(
-                            p.module.line,
-                            p.module.column,
-                            format!("cannot load plugin for detector `{}`: {e}", id.value),
-                        );
-                        continue;
-                    }
-                }
-            } else {
-                continue;
-            };
-            if def.validator.is_some() && def.pattern.is_none() {
-                let v = def.validator.as_ref().map_or((id.line, id.column), |v| (v.line, v.column));
-                rep.error(v.0, v.1, "`validator` only applies to `pattern` detectors");
-            }
-            for k in &def.keywords {
-                literals.add(k, idx, LitRole::Keyword);
-            }
-            let base = def.confidence.unwrap_or(Confidence::Medium);
-            detectors.push(DetectorEntry {
-                id: id.value.clone(),
-                matcher,
-                gate,
-                context: ContextRule {
-                    window: def.keyword_window.unwrap_or(DEFAULT_KEYWORD_WINDOW),
-                    requires: def.requires_keywords,
-                    boosted: def.confidence_with_keywords.unwrap_or(Confidence::High).max(base),
-                },
-                base,
-                has_keywords: !def.keywords.is_empty(),
-                exclude: def.exclude.iter().map(|e| e.to_lowercase()).collect(),
-            });
-            local.insert(id.value.clone(), idx);
-            if def.requires_keywords && def.keywords.is_empty() {
-                rep.error(
-                    id.line,
-                    id.column,
-                    format!("detector `{}` requires keywords but lists none", id.value),
-                );
-            }
-        }
-        let declared: HashSet<&str> = d.spec.detectors.iter().map(|d| d.id.value.as_str()).collect();
-        let resolve = |r: &model::DetectorRequirement, rep: &mut Reporter<'_>| -> Option<Requirement> {
-            let idx =
-                local.get(&r.id.value).copied().or_else(|| builtin_index.get(r.id.value.as_str()).copied());
-            match idx {
-                Some(detector) => Some(Requirement {
-                    detector,
-                    min_confidence: r.min_confidence.unwrap_or(Confidence::Low),
-                    min_count: r.min_count.unwrap_or(1).max(1),
-                }),
-                // Declared but not compiled: its definition already has an error, and a
-                // second one on every rule that names it would only bury the first.
-                None if declared.contains(r.id.value.as_str()) => None,
-                None => {
-                    rep.error(r.id.line, r.id.column, format!("unknown detector `{}`", r.id.value));
-                    None
+                    return None;
                 }
             }
+        } else {
+            return None;
         };
-        let resolve_cond = |c: &model::Condition, rep: &mut Reporter<'_>| -> Cond {
-            let mut cond = Cond { meta: resolve_meta(&c.meta()), ..Cond::default() };
-            if let Some(dc) = &c.detectors {
-                cond.any = dc.any.iter().filter_map(|r| resolve(r, rep)).collect();
-                cond.all = dc.all.iter().filter_map(|r| resolve(r, rep)).collect();
-            }
-            if let Some(a) = &c.attachments {
-                cond.attachments = Some(AttachmentCond {
-                    extensions: a
-                        .extensions
-                        .iter()
-                        .map(|e| e.trim_start_matches('.').to_ascii_lowercase())
-                        .collect(),
-                    mime_types: a.mime_types.iter().map(|m| m.to_ascii_lowercase()).collect(),
-                    max_size_bytes: a.max_size_bytes,
-                });
-            }
-            cond
-        };
+        Some((matcher, gate))
+    }
 
-        let mut rules = Vec::new();
-        let mut rule_ids: HashMap<&str, ()> = HashMap::new();
-        for r in &d.spec.rules {
-            if !valid_id(&r.id) {
-                rep.error(
-                    r.id.line,
-                    r.id.column,
-                    format!("invalid rule id `{}`: use [a-z0-9_-]+", r.id.value),
-                );
+    /// Builds the shared automata and the set.
+    fn finish(
+        mut self,
+        docs: Vec<(Located<PolicyDoc>, PolicySource)>,
+        policies: Vec<CompiledPolicy>,
+        errors: &mut Vec<super::Diagnostic>,
+    ) -> Option<PolicySet> {
+        // Literals split in two automata. The eager one (gate literals, terms, and keywords
+        // that gate their detector) runs on every field. The lazy one holds keywords that only
+        // adjust the confidence of a candidate: it runs only on fields where some detector
+        // found one, so text with nothing to find never pays for hundreds of context words.
+        let eager = |roles: &Vec<(usize, LitRole)>| {
+            roles.iter().any(|&(d, role)| {
+                role != LitRole::Keyword || matches!(self.detectors[d].gate, CompiledGate::Keywords)
+            })
+        };
+        let mut order: Vec<usize> = (0..self.literals.roles.len()).collect();
+        order.sort_by_key(|&i| !eager(&self.literals.roles[i]));
+        let eager_count = order.iter().filter(|&&i| eager(&self.literals.roles[i])).count();
+        let mut patterns = vec![String::new(); self.literals.roles.len()];
+        for (k, &i) in &self.literals.index {
+            patterns[i] = k.clone();
+        }
+        let patterns: Vec<String> = order.iter().map(|&i| std::mem::take(&mut patterns[i])).collect();
+        let roles: Vec<Vec<(usize, LitRole)>> =
+            order.iter().map(|&i| std::mem::take(&mut self.literals.roles[i])).collect();
+        let automaton = build_automaton(&patterns[..eager_count], errors)?;
+        let keyword_automaton = build_automaton(&patterns[eager_count..], errors)?;
+        let version = version_of(&docs);
+        let Some(hash_key) = derive_hash_key(self.options.hash_key.as_deref(), &version) else {
+            errors.push(super::Diagnostic {
+                file: String::from("<policy set>"),
+                line: 0,
+                column: 0,
+                message: String::from(
+                    "the OS random number generator failed and no hash key is configured (set LINEWALL_HASH_KEY or --hash-key-file)",
+                ),
+                source_line: None,
+            });
+            return None;
+        };
+        Some(PolicySet {
+            version,
+            policies,
+            detectors: self.detectors,
+            literals: automaton,
+            keywords: keyword_automaton,
+            keyword_offset: eager_count as u32,
+            literal_roles: roles,
+            hash_key,
+            docs,
+            options: self.options.clone(),
+        })
+    }
+}
+
+/// Resolves a policy's detector references: its own detectors first, then built-ins.
+struct Resolver<'a> {
+    local: &'a HashMap<String, usize>,
+    builtin: &'a HashMap<&'static str, usize>,
+    /// Ids the policy declares (compiled or not).
+    declared: &'a HashSet<&'a str>,
+}
+
+impl Resolver<'_> {
+    /// One `{id, min_confidence, min_count}`; `None` (reported if new) when unknown.
+    fn requirement(&self, r: &model::DetectorRequirement, rep: &mut Reporter<'_>) -> Option<Requirement> {
+        let idx =
+            self.local.get(&r.id.value).copied().or_else(|| self.builtin.get(r.id.value.as_str()).copied());
+        match idx {
+            Some(detector) => Some(Requirement {
+                detector,
+                min_confidence: r.min_confidence.unwrap_or(Confidence::Low),
+                min_count: r.min_count.unwrap_or(1).max(1),
+            }),
+            // Declared but not compiled: its definition already has an error, and a
+            // second one on every rule that names it would only bury the first.
+            None if self.declared.contains(r.id.value.as_str()) => None,
+            None => {
+                rep.error(r.id.line, r.id.column, format!("unknown detector `{}`", r.id.value));
+                None
             }
-            if rule_ids.insert(r.id.value.as_str(), ()).is_some() {
-                rep.error(
-                    r.id.line,
-                    r.id.column,
-                    format!("duplicate rule id `{}` in policy `{}`", r.id.value, name.value),
-                );
-            }
-            let when = resolve_cond(&r.when, &mut rep);
-            let unless = r.unless.as_ref().map(|u| resolve_cond(u, &mut rep));
-            let names_detectors =
-                r.when.detectors.as_ref().is_some_and(|d| !d.any.is_empty() || !d.all.is_empty());
-            if r.action == Action::Redact && !names_detectors {
-                rep.error(
-                    r.id.line,
-                    r.id.column,
-                    format!(
-                        "rule `{}` redacts but has no `detectors` condition: nothing to redact",
-                        r.id.value
-                    ),
-                );
-            }
-            let redact = r.redact.clone().unwrap_or_default();
-            if redact.style != RedactStyle::Mask
-                && (redact.keep_first > 0 || redact.keep_last > 0 || redact.char.is_some())
-            {
-                rep.error(
-                    r.id.line,
-                    r.id.column,
-                    format!(
-                        "rule `{}`: `char`, `keep_first` and `keep_last` only apply to the `mask` style",
-                        r.id.value
-                    ),
-                );
-            }
-            let mut dets: Vec<usize> = when.any.iter().chain(&when.all).map(|q| q.detector).collect();
-            if let Some(u) = &unless {
-                dets.extend(u.any.iter().chain(&u.all).map(|q| q.detector));
-            }
-            dets.sort_unstable();
-            dets.dedup();
-            rules.push(CompiledRule {
-                id: r.id.value.clone(),
-                qualified: format!("{}/{}", name.value, r.id.value),
-                when,
-                unless,
-                action: r.action,
-                mode: r.mode.unwrap_or(d.spec.mode),
-                notice: r.notice.clone(),
-                alert: r.alert,
-                record: r.record,
-                redact,
-                detectors: dets,
+        }
+    }
+
+    /// A `when` or `unless`.
+    fn cond(&self, c: &model::Condition, rep: &mut Reporter<'_>) -> Cond {
+        let mut cond = Cond { meta: resolve_meta(&c.meta()), ..Cond::default() };
+        if let Some(dc) = &c.detectors {
+            cond.any = dc.any.iter().filter_map(|r| self.requirement(r, rep)).collect();
+            cond.all = dc.all.iter().filter_map(|r| self.requirement(r, rep)).collect();
+        }
+        if let Some(a) = &c.attachments {
+            cond.attachments = Some(AttachmentCond {
+                extensions: a
+                    .extensions
+                    .iter()
+                    .map(|e| e.trim_start_matches('.').to_ascii_lowercase())
+                    .collect(),
+                mime_types: a.mime_types.iter().map(|m| m.to_ascii_lowercase()).collect(),
+                max_size_bytes: a.max_size_bytes,
             });
         }
-        policies.push(CompiledPolicy {
-            name: name.value.clone(),
-            description: d.metadata.description.clone(),
-            mode: d.spec.mode,
-            scope: resolve_meta(&d.spec.scope),
-            rules,
-            tests: d.spec.tests.len(),
-            source: source.name.clone(),
-        });
+        cond
     }
-    if errors.len() > start_errors {
-        return None;
-    }
+}
 
-    // Literals split in two automata. The eager one (gate literals, terms, and keywords
-    // that gate their detector) runs on every field. The lazy one holds keywords that only
-    // adjust the confidence of a candidate: it runs only on fields where some detector
-    // found one, so text with nothing to find never pays for hundreds of context words.
-    let eager = |roles: &Vec<(usize, LitRole)>| {
-        roles
-            .iter()
-            .any(|&(d, role)| role != LitRole::Keyword || matches!(detectors[d].gate, CompiledGate::Keywords))
-    };
-    let mut order: Vec<usize> = (0..literals.roles.len()).collect();
-    order.sort_by_key(|&i| !eager(&literals.roles[i]));
-    let eager_count = order.iter().filter(|&&i| eager(&literals.roles[i])).count();
-    let mut patterns = vec![String::new(); literals.roles.len()];
-    for (k, &i) in &literals.index {
-        patterns[i] = k.clone();
+/// Validates and compiles one rule of policy `policy` (whose default mode is `mode`).
+fn compile_rule(
+    r: &model::Rule,
+    policy: &str,
+    mode: Mode,
+    resolver: &Resolver<'_>,
+    rule_ids: &mut HashSet<String>,
+    rep: &mut Reporter<'_>,
+) -> CompiledRule {
+    if !valid_id(&r.id) {
+        rep.error(r.id.line, r.id.column, format!("invalid rule id `{}`: use [a-z0-9_-]+", r.id.value));
     }
-    let patterns: Vec<String> = order.iter().map(|&i| std::mem::take(&mut patterns[i])).collect();
-    let roles: Vec<Vec<(usize, LitRole)>> =
-        order.iter().map(|&i| std::mem::take(&mut literals.roles[i])).collect();
-    let automaton = build_automaton(&patterns[..eager_count], errors)?;
-    let keyword_automaton = build_automaton(&patterns[eager_count..], errors)?;
-    let version = version_of(&docs);
-    let Some(hash_key) = derive_hash_key(options.hash_key.as_deref(), &version) else {
-        errors.push(super::Diagnostic {
-            file: String::from("<policy set>"),
-            line: 0,
-            column: 0,
-            message: String::from(
-                "the OS random number generator failed and no hash key is configured (set LINEWALL_HASH_KEY or --hash-key-file)",
+    if !rule_ids.insert(r.id.value.clone()) {
+        rep.error(
+            r.id.line,
+            r.id.column,
+            format!("duplicate rule id `{}` in policy `{}`", r.id.value, policy),
+        );
+    }
+    let when = resolver.cond(&r.when, rep);
+    let unless = r.unless.as_ref().map(|u| resolver.cond(u, rep));
+    let names_detectors = r.when.detectors.as_ref().is_some_and(|d| !d.any.is_empty() || !d.all.is_empty());
+    if r.action == Action::Redact && !names_detectors {
+        rep.error(
+            r.id.line,
+            r.id.column,
+            format!("rule `{}` redacts but has no `detectors` condition: nothing to redact", r.id.value),
+        );
+    }
+    let redact = r.redact.clone().unwrap_or_default();
+    if redact.style != RedactStyle::Mask
+        && (redact.keep_first > 0 || redact.keep_last > 0 || redact.char.is_some())
+    {
+        rep.error(
+            r.id.line,
+            r.id.column,
+            format!(
+                "rule `{}`: `char`, `keep_first` and `keep_last` only apply to the `mask` style",
+                r.id.value
             ),
-            source_line: None,
-        });
-        return None;
-    };
-    let set = PolicySet {
-        version,
-        policies,
-        detectors,
-        literals: automaton,
-        keywords: keyword_automaton,
-        keyword_offset: eager_count as u32,
-        literal_roles: roles,
-        hash_key,
-        docs,
-        options: options.clone(),
-    };
-    check_examples(&set, errors);
-    (errors.len() == start_errors).then_some(set)
+        );
+    }
+    let mut dets: Vec<usize> = when.any.iter().chain(&when.all).map(|q| q.detector).collect();
+    if let Some(u) = &unless {
+        dets.extend(u.any.iter().chain(&u.all).map(|q| q.detector));
+    }
+    dets.sort_unstable();
+    dets.dedup();
+    CompiledRule {
+        id: r.id.value.clone(),
+        qualified: format!("{}/{}", policy, r.id.value),
+        when,
+        unless,
+        action: r.action,
+        mode: r.mode.unwrap_or(mode),
+        notice: r.notice.clone(),
+        alert: r.alert,
+        record: r.record,
+        redact,
+        detectors: dets,
+    }
 }
 
 /// Runs every local detector's `examples` and `negative_examples`.

@@ -6,14 +6,12 @@ mod diag;
 pub mod files;
 pub mod located;
 pub mod model;
-pub mod testing;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use compile::PolicySet;
 pub use diag::{Diagnostic, Diagnostics};
-pub use testing::{TestCase, TestReport};
 
 use located::Located;
 use model::PolicyDoc;
@@ -84,6 +82,8 @@ pub const BUILTIN_PACKS: &[(&str, &str)] = &[
     ("policies/secrets.yaml", include_str!("../../../../policies/secrets.yaml")),
     ("policies/conduct.yaml", include_str!("../../../../policies/conduct.yaml")),
     ("policies/whatsapp.yaml", include_str!("../../../../policies/whatsapp.yaml")),
+    ("policies/securities.yaml", include_str!("../../../../policies/securities.yaml")),
+    ("policies/fraud.yaml", include_str!("../../../../policies/fraud.yaml")),
 ];
 
 fn parse(source: &PolicySource, errors: &mut Vec<Diagnostic>) -> Vec<Located<PolicyDoc>> {
@@ -263,17 +263,38 @@ impl PolicySet {
         self.detectors.iter().map(|d| d.id.as_str())
     }
 
-    /// The keyed hash this set uses for `hash` redaction, for callers (e.g. decision
-    /// logs) that need to link values without storing them.
-    pub fn keyed_hash(&self, value: &str) -> String {
-        crate::eval::redact::keyed_hash(&self.hash_key, value)
+    /// Index of the detector `id` (a built-in, or the first policy-local one of that id),
+    /// as [`crate::eval::ExtraFinding`] names it.
+    pub fn detector_index(&self, id: &str) -> Option<usize> {
+        self.detectors.iter().position(|d| d.id == id)
+    }
+
+    /// Whether the detector at `index` may join a value split across messages
+    /// (docs/10-conversations.md): built-ins that declare it; never a policy-local one.
+    pub fn is_joinable(&self, index: usize) -> bool {
+        self.detectors
+            .get(index)
+            .is_some_and(|d| matches!(&d.matcher, compile::Matcher::Builtin(b) if b.spec.joinable))
     }
 }
 
 /// The JSON Schema of a policy document, for editors (`policies/schema.json`).
 pub fn json_schema() -> serde_json::Value {
     let schema = schemars::schema_for!(PolicyDoc);
-    serde_json::to_value(schema).unwrap_or_default()
+    let mut v = serde_json::to_value(schema).unwrap_or_default();
+    // Editors complete the built-in detector ids; a policy-local id is any other valid id.
+    let builtin: Vec<serde_json::Value> =
+        crate::detect::builtin::all().map(|d| serde_json::Value::from(d.id)).collect();
+    if let Some(id) = v.pointer_mut("/$defs/DetectorRequirement/properties/id") {
+        *id = serde_json::json!({
+            "description": "Detector id: built-in (listed) or local to this policy.",
+            "anyOf": [
+                {"enum": builtin},
+                {"type": "string", "pattern": "^[a-z0-9_-]+$"}
+            ]
+        });
+    }
+    v
 }
 
 #[cfg(test)]

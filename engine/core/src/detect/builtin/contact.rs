@@ -5,8 +5,8 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use phonenumber::country::Id;
 use regex::Regex;
 
-use super::digits::{self, context_has};
-use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Gate};
+use super::digits;
+use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Field, Gate};
 
 /// Regex cache entries for the numbering plans: more than the database holds.
 const PHONE_REGEX_CACHE: usize = 20_000;
@@ -167,11 +167,11 @@ const OTHER_LABELS: &[&str] = &[
     "tracking",
     "ref",
     "itin",
-    "sin ",
+    "sin",
     "nhs",
     "tfn",
     "aadhaar",
-    "pan ",
+    "pan",
 ];
 
 /// True when the word right before `at` is a code in capitals or mixed letters and
@@ -187,55 +187,50 @@ fn previous_token_is_code(text: &str, at: usize) -> bool {
 struct Phone;
 
 impl Detector for Phone {
-    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
-        digits::with_runs(text, |runs| {
-            for run in runs {
-                if run.len < 7 || run.len > 17 || run.attached {
-                    continue;
-                }
-                let d = run.all();
-                let (s, e) = run.span(0, run.len);
-                let from = digits::floor_boundary(text, s.saturating_sub(40));
-                let near = digits::floor_boundary(text, s.saturating_sub(24));
-                let after = digits::ceil_boundary(text, e + 40);
-                // A number right after another identifier's label is that identifier.
-                let other = context_has(text, near, s, OTHER_LABELS) || previous_token_is_code(text, s);
-                let labelled = !other
-                    && (context_has(text, from, s, PHONE_WORDS) || context_has(text, e, after, PHONE_WORDS));
-                let g = run.groups(0, run.len);
-                let date_like =
-                    run.len == 8 && matches!(g.as_slice(), [4, 2, 2] | [2, 2, 4] | [1 | 2, 1 | 2, 4]);
-                if date_like {
-                    continue;
-                }
-                let ok = if run.plus {
-                    valid_international(d)
-                } else if let Some(rest) = d.strip_prefix("00") {
-                    valid_international(rest)
-                } else if labelled {
-                    // Long unbroken digit strings are references more often than phones.
-                    if g.len() == 1 && run.len > 11 {
-                        false
-                    } else {
-                        valid_national(d) || valid_international(d)
-                    }
-                } else if other {
-                    false
-                } else {
-                    // An unlabelled national number needs a phone's shape: parentheses, or a
-                    // few groups with separators.
-                    let groups = run.groups(0, run.len).len();
-                    let paren = text[..s].ends_with('(');
-                    (paren || (2..=4).contains(&groups)) && (10..=11).contains(&run.len) && valid_national(d)
-                };
-                if ok {
-                    let start =
-                        if run.plus { text[..s].rfind('+').filter(|&p| s - p <= 2).unwrap_or(s) } else { s };
-                    let start = if text[..start].ends_with('(') { start - 1 } else { start };
-                    out.push(Candidate { start, end: e, confidence: Confidence::Medium });
-                }
+    fn find_in_field(&self, field: &Field<'_>, out: &mut Vec<Candidate>) {
+        let text = field.text();
+        let runs = field.runs();
+        for run in runs {
+            if run.len < 7 || run.len > 17 || run.attached {
+                continue;
             }
-        });
+            let d = run.all();
+            let (s, e) = run.span(0, run.len);
+            let from = digits::floor_boundary(text, s.saturating_sub(40));
+            let near = digits::floor_boundary(text, s.saturating_sub(24));
+            let after = digits::ceil_boundary(text, e + 40);
+            // A number right after another identifier's label is that identifier.
+            let other = field.has_word(near, s, OTHER_LABELS) || previous_token_is_code(text, s);
+            let labelled =
+                !other && (field.has_word(from, s, PHONE_WORDS) || field.has_word(e, after, PHONE_WORDS));
+            let g = run.groups(0, run.len);
+            let date_like = run.len == 8 && matches!(g.as_slice(), [4, 2, 2] | [2, 2, 4] | [1 | 2, 1 | 2, 4]);
+            if date_like {
+                continue;
+            }
+            let ok = if run.plus {
+                valid_international(d)
+            } else if let Some(rest) = d.strip_prefix("00") {
+                valid_international(rest)
+            } else if labelled {
+                // Long unbroken digit strings are references more often than phones.
+                if g.len() == 1 && run.len > 11 { false } else { valid_national(d) || valid_international(d) }
+            } else if other {
+                false
+            } else {
+                // An unlabelled national number needs a phone's shape: parentheses, or a
+                // few groups with separators.
+                let groups = run.groups(0, run.len).len();
+                let paren = text[..s].ends_with('(');
+                (paren || (2..=4).contains(&groups)) && (10..=11).contains(&run.len) && valid_national(d)
+            };
+            if ok {
+                let start =
+                    if run.plus { text[..s].rfind('+').filter(|&p| s - p <= 2).unwrap_or(s) } else { s };
+                let start = if text[..start].ends_with('(') { start - 1 } else { start };
+                out.push(Candidate { start, end: e, confidence: Confidence::Medium });
+            }
+        }
     }
 }
 

@@ -92,27 +92,6 @@ pub fn follows_code(text: &str, at: usize, allowed: &[&str]) -> bool {
         && !allowed.contains(&token)
 }
 
-thread_local! {
-    /// The last text tokenized on this thread and its runs: the digit detectors of one
-    /// field all ask for the same runs, so the field is tokenized once.
-    static CACHE: std::cell::RefCell<(String, Vec<Run>)> = const { std::cell::RefCell::new((String::new(), Vec::new())) };
-}
-
-/// Calls `f` with the digit runs of `text`, tokenizing it only if it differs from the
-/// last text tokenized on this thread.
-pub fn with_runs<R>(text: &str, f: impl FnOnce(&[Run]) -> R) -> R {
-    CACHE.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        if cache.0 != text {
-            let runs = runs(text);
-            cache.0.clear();
-            cache.0.push_str(text);
-            cache.1 = runs;
-        }
-        f(&cache.1)
-    })
-}
-
 /// Splits `text` into digit runs.
 pub fn runs(text: &str) -> Vec<Run> {
     let b = text.as_bytes();
@@ -188,14 +167,6 @@ pub fn runs(text: &str) -> Vec<Run> {
         out.push(run);
     }
     out
-}
-
-/// ASCII case-insensitive search for any of `words` in `text[from..to]`.
-pub fn context_has(text: &str, from: usize, to: usize, words: &[&str]) -> bool {
-    let lo = floor_boundary(text, from);
-    let hi = ceil_boundary(text, to.min(text.len()));
-    let hay = text[lo..hi].to_ascii_lowercase();
-    words.iter().any(|w| hay.contains(w))
 }
 
 /// The char boundary at or before `i`.

@@ -2,9 +2,9 @@
 
 use regex::Regex;
 
-use super::digits::{self, Run, context_has};
+use super::digits::{self, Run};
 use crate::detect::validators::{aba, iban_length, iban_mod97, luhn};
-use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Gate};
+use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Field, Gate};
 
 /// The finance detectors.
 pub const DETECTORS: &[BuiltinDetector] = &[
@@ -246,20 +246,16 @@ impl CreditCard {
 }
 
 impl Detector for CreditCard {
-    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
-        digits::with_runs(text, |runs| {
-            for run in runs {
-                if run.len >= 12
-                    && !digits::follows_code(
-                        text,
-                        run.start,
-                        &["PAN", "CC", "CARD", "VISA", "AMEX", "MC", "JCB"],
-                    )
-                {
-                    Self::find_in(run, out);
-                }
+    fn find_in_field(&self, field: &Field<'_>, out: &mut Vec<Candidate>) {
+        let text = field.text();
+        let runs = field.runs();
+        for run in runs {
+            if run.len >= 12
+                && !digits::follows_code(text, run.start, &["PAN", "CC", "CARD", "VISA", "AMEX", "MC", "JCB"])
+            {
+                Self::find_in(run, out);
             }
-        });
+        }
     }
 }
 
@@ -371,83 +367,81 @@ fn aba_prefix_ok(d: &str) -> bool {
 struct AbaRouting;
 
 impl Detector for AbaRouting {
-    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
-        digits::with_runs(text, |runs| {
-            for run in runs {
-                if run.len != 9 || run.attached {
-                    continue;
-                }
-                let d = run.all();
-                if !aba(d) || !aba_prefix_ok(d) {
-                    continue;
-                }
-                // The nearest label decides: "account 0110..." is an account number.
-                let before = digits::floor_boundary(text, run.start.saturating_sub(14));
-                if context_has(text, before, run.start, ACCOUNT_WORDS)
-                    && !context_has(text, before, run.start, ROUTING_WORDS)
-                {
-                    continue;
-                }
-                let (s, e) = run.span(0, 9);
-                out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
+    fn find_in_field(&self, field: &Field<'_>, out: &mut Vec<Candidate>) {
+        let text = field.text();
+        let runs = field.runs();
+        for run in runs {
+            if run.len != 9 || run.attached {
+                continue;
             }
-        });
+            let d = run.all();
+            if !aba(d) || !aba_prefix_ok(d) {
+                continue;
+            }
+            // The nearest label decides: "account 0110..." is an account number.
+            let before = digits::floor_boundary(text, run.start.saturating_sub(14));
+            if field.has_word(before, run.start, ACCOUNT_WORDS)
+                && !field.has_word(before, run.start, ROUTING_WORDS)
+            {
+                continue;
+            }
+            let (s, e) = run.span(0, 9);
+            out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
+        }
     }
 }
 
 struct BankAccount;
 
 impl Detector for BankAccount {
-    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
-        digits::with_runs(text, |runs| {
-            for run in runs {
-                if !(8..=17).contains(&run.len)
-                    || run.attached
-                    || run.plus
-                    || digits::follows_code(text, run.start, &["ACCT", "AC", "NO", "NR"])
-                {
-                    continue;
-                }
-                let d = run.all();
-                if is_card(d) || run.groups(0, run.len).len() > 3 {
-                    continue;
-                }
-                // A number labelled as something else right before it belongs to that label.
-                let before = digits::floor_boundary(text, run.start.saturating_sub(16));
-                if context_has(
-                    text,
-                    before,
-                    run.start,
-                    &[
-                        "aba", "routing", "rtn", "ssn", "card", "phone", "tel", "call", "mobile", "iban",
-                        "order", "invoice",
-                    ],
-                ) && !context_has(text, before, run.start, ACCOUNT_WORDS)
-                {
-                    continue;
-                }
-                let (s, e) = run.span(0, run.len);
-                out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
+    fn find_in_field(&self, field: &Field<'_>, out: &mut Vec<Candidate>) {
+        let text = field.text();
+        let runs = field.runs();
+        for run in runs {
+            if !(8..=17).contains(&run.len)
+                || run.attached
+                || run.plus
+                || digits::follows_code(text, run.start, &["ACCT", "AC", "NO", "NR"])
+            {
+                continue;
             }
-        });
+            let d = run.all();
+            if is_card(d) || run.groups(0, run.len).len() > 3 {
+                continue;
+            }
+            // A number labelled as something else right before it belongs to that label.
+            let before = digits::floor_boundary(text, run.start.saturating_sub(16));
+            if field.has_word(
+                before,
+                run.start,
+                &[
+                    "aba", "routing", "rtn", "ssn", "card", "phone", "tel", "call", "mobile", "iban",
+                    "order", "invoice",
+                ],
+            ) && !field.has_word(before, run.start, ACCOUNT_WORDS)
+            {
+                continue;
+            }
+            let (s, e) = run.span(0, run.len);
+            out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
+        }
     }
 }
 
 struct SortCode;
 
 impl Detector for SortCode {
-    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
-        digits::with_runs(text, |runs| {
-            for run in runs {
-                if run.len != 6 || run.attached {
-                    continue;
-                }
-                let g = run.groups(0, 6);
-                if g == [2, 2, 2] || g == [6] {
-                    let (s, e) = run.span(0, 6);
-                    out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
-                }
+    fn find_in_field(&self, field: &Field<'_>, out: &mut Vec<Candidate>) {
+        let runs = field.runs();
+        for run in runs {
+            if run.len != 6 || run.attached {
+                continue;
             }
-        });
+            let g = run.groups(0, 6);
+            if g == [2, 2, 2] || g == [6] {
+                let (s, e) = run.span(0, 6);
+                out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
+            }
+        }
     }
 }

@@ -2,9 +2,9 @@
 
 use regex::Regex;
 
-use super::digits::{self, context_has};
+use super::digits;
 use crate::detect::validators::{au_tfn, luhn, nhs_mod11, sg_nric, verhoeff};
-use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Gate};
+use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Field, Gate};
 
 /// Words that label a bare nine-digit number as a social security number.
 const SSN_WORDS: &[&str] = &[
@@ -25,16 +25,17 @@ const OTHER_LABELS: &[&str] =
 
 /// Whether a bare number at `[start, end)` is labelled by one of `words`: just before it
 /// (with no other label in between) or just after it.
-fn labelled(text: &str, start: usize, end: usize, words: &[&str]) -> bool {
+fn labelled(field: &Field<'_>, start: usize, end: usize, words: &[&str]) -> bool {
+    let text = field.text();
     let near = digits::floor_boundary(text, start.saturating_sub(16));
     let far = digits::floor_boundary(text, start.saturating_sub(40));
     let after = digits::ceil_boundary(text, end + 30);
-    if context_has(text, near, start, OTHER_LABELS) && !context_has(text, near, start, words) {
+    if field.has_word(near, start, OTHER_LABELS) && !field.has_word(near, start, words) {
         return false;
     }
-    context_has(text, far, start, words) && !context_has(text, near, start, OTHER_LABELS)
-        || context_has(text, near, start, words)
-        || context_has(text, end, after, words)
+    field.has_word(far, start, words) && !field.has_word(near, start, OTHER_LABELS)
+        || field.has_word(near, start, words)
+        || field.has_word(end, after, words)
 }
 
 /// The national-identifier detectors.
@@ -233,50 +234,48 @@ fn ssn_parts_ok(d: &str) -> bool {
 struct Ssn;
 
 impl Detector for Ssn {
-    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
-        digits::with_runs(text, |runs| {
-            for run in runs {
-                if run.len != 9 || run.attached || run.plus {
-                    continue;
-                }
-                let d = run.all();
-                if !ssn_parts_ok(d) {
-                    continue;
-                }
-                // 3-2-4 grouping is the SSN's own shape; any other shape needs an SSN word.
-                let standard = run.groups(0, 9) == [3, 2, 4];
-                if !standard && !labelled(text, run.start, run.end, SSN_WORDS) {
-                    continue;
-                }
-                let (s, e) = run.span(0, 9);
-                out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
+    fn find_in_field(&self, field: &Field<'_>, out: &mut Vec<Candidate>) {
+        let runs = field.runs();
+        for run in runs {
+            if run.len != 9 || run.attached || run.plus {
+                continue;
             }
-        });
+            let d = run.all();
+            if !ssn_parts_ok(d) {
+                continue;
+            }
+            // 3-2-4 grouping is the SSN's own shape; any other shape needs an SSN word.
+            let standard = run.groups(0, 9) == [3, 2, 4];
+            if !standard && !labelled(field, run.start, run.end, SSN_WORDS) {
+                continue;
+            }
+            let (s, e) = run.span(0, 9);
+            out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
+        }
     }
 }
 
 struct Itin;
 
 impl Detector for Itin {
-    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
-        digits::with_runs(text, |runs| {
-            for run in runs {
-                if run.len != 9 || run.attached || run.plus {
-                    continue;
-                }
-                let d = run.all();
-                let mid: u32 = d[3..5].parse().unwrap_or(0);
-                if !d.starts_with('9') || !matches!(mid, 50..=65 | 70..=88 | 90..=92 | 94..=99) {
-                    continue;
-                }
-                let standard = run.groups(0, 9) == [3, 2, 4];
-                if !standard && !labelled(text, run.start, run.end, &["itin", "taxpayer", "tax id"]) {
-                    continue;
-                }
-                let (s, e) = run.span(0, 9);
-                out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
+    fn find_in_field(&self, field: &Field<'_>, out: &mut Vec<Candidate>) {
+        let runs = field.runs();
+        for run in runs {
+            if run.len != 9 || run.attached || run.plus {
+                continue;
             }
-        });
+            let d = run.all();
+            let mid: u32 = d[3..5].parse().unwrap_or(0);
+            if !d.starts_with('9') || !matches!(mid, 50..=65 | 70..=88 | 90..=92 | 94..=99) {
+                continue;
+            }
+            let standard = run.groups(0, 9) == [3, 2, 4];
+            if !standard && !labelled(field, run.start, run.end, &["itin", "taxpayer", "tax id"]) {
+                continue;
+            }
+            let (s, e) = run.span(0, 9);
+            out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
+        }
     }
 }
 
@@ -297,23 +296,22 @@ struct DigitsCheck {
 }
 
 impl Detector for DigitsCheck {
-    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
-        digits::with_runs(text, |runs| {
-            for run in runs {
-                if !self.lens.contains(&run.len) || run.attached || run.plus {
-                    continue;
-                }
-                let g = run.groups(0, run.len);
-                let spaced_out = g.iter().all(|&x| x == 1);
-                if !(spaced_out || self.groups.contains(&g.as_slice())) {
-                    continue;
-                }
-                if (self.check)(run.all()) {
-                    let (s, e) = run.span(0, run.len);
-                    out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
-                }
+    fn find_in_field(&self, field: &Field<'_>, out: &mut Vec<Candidate>) {
+        let runs = field.runs();
+        for run in runs {
+            if !self.lens.contains(&run.len) || run.attached || run.plus {
+                continue;
             }
-        });
+            let g = run.groups(0, run.len);
+            let spaced_out = g.iter().all(|&x| x == 1);
+            if !(spaced_out || self.groups.contains(&g.as_slice())) {
+                continue;
+            }
+            if (self.check)(run.all()) {
+                let (s, e) = run.span(0, run.len);
+                out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
+            }
+        }
     }
 }
 

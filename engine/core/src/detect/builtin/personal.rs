@@ -2,7 +2,7 @@
 
 use regex::Regex;
 
-use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Gate};
+use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Field, Gate};
 
 /// The personal-data detectors.
 pub const DETECTORS: &[BuiltinDetector] = &[BuiltinDetector {
@@ -44,22 +44,15 @@ pub const DETECTORS: &[BuiltinDetector] = &[BuiltinDetector {
 /// Youngest age for which a date next to birth words is taken as a birth date.
 const MIN_AGE_YEARS: i32 = 5;
 
-/// The year of a matched date: a four-digit year, or a trailing two-digit one.
-fn year_of(s: &str) -> Option<i32> {
+/// The year of a matched date: a four-digit year, or a trailing two-digit one read as
+/// the most recent past century's (relative to `this_year`).
+fn year_of(s: &str, this_year: i32) -> Option<i32> {
     let digits: Vec<&str> = s.split(|c: char| !c.is_ascii_digit()).filter(|p| !p.is_empty()).collect();
     if let Some(y) = digits.iter().find(|p| p.len() == 4) {
         return y.parse().ok();
     }
     let last: i32 = digits.last()?.parse().ok()?;
-    // Two-digit years: the most recent past century reading.
-    let this = current_year();
-    Some(if 2000 + last <= this { 2000 + last } else { 1900 + last })
-}
-
-fn current_year() -> i32 {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    // Good to within a day, which is all a year needs.
-    1970 + i32::try_from(secs / 31_556_952).unwrap_or(56)
+    Some(if 2000 + last <= this_year { 2000 + last } else { 1900 + last })
 }
 
 struct DateOfBirth {
@@ -77,12 +70,12 @@ impl DateOfBirth {
 }
 
 impl Detector for DateOfBirth {
-    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
-        let this_year = current_year();
-        for m in self.re.find_iter(text) {
+    fn find_in_field(&self, field: &Field<'_>, out: &mut Vec<Candidate>) {
+        let this_year = field.year();
+        for m in self.re.find_iter(field.text()) {
             // A birth date lies in the past, and the people a firm talks to are at least a
             // few years old: dates after that are appointments, deadlines or expiries.
-            if year_of(m.as_str()).is_some_and(|y| y > this_year - MIN_AGE_YEARS || y < 1900) {
+            if year_of(m.as_str(), this_year).is_some_and(|y| y > this_year - MIN_AGE_YEARS || y < 1900) {
                 continue;
             }
             out.push(Candidate { start: m.start(), end: m.end(), confidence: Confidence::Medium });

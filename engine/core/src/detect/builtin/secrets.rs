@@ -2,8 +2,7 @@
 
 use regex::Regex;
 
-use super::digits::context_has;
-use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Gate};
+use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Field, Gate};
 
 /// The secret detectors.
 pub const DETECTORS: &[BuiltinDetector] = &[
@@ -361,7 +360,8 @@ impl AwsSecret {
 }
 
 impl Detector for AwsSecret {
-    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
+    fn find_in_field(&self, field: &Field<'_>, out: &mut Vec<Candidate>) {
+        let text = field.text();
         let mut at = 0;
         while let Some(c) = self.re.captures_at(text, at) {
             let Some(m) = c.get(1) else { break };
@@ -377,7 +377,7 @@ impl Detector for AwsSecret {
                 continue;
             }
             let from = super::digits::floor_boundary(text, m.start().saturating_sub(80));
-            if context_has(text, from, m.start(), &["secret", "aws", "akia", "asia", "credential"]) {
+            if field.has_word(from, m.start(), &["secret*", "aws", "akia*", "asia*", "credential*"]) {
                 out.push(Candidate { start: m.start(), end: m.end(), confidence: Confidence::Medium });
             }
         }

@@ -1,10 +1,13 @@
 //! The policies' own tests (`tests:`), each run against its policy alone, and the
-//! built-in detectors' examples.
+//! built-in detectors' examples, both through [`PolicySet::evaluate`]. A consumer of
+//! both stages: it compiles (`policy`) and evaluates (`eval`).
+
+pub mod catalogue;
 
 use std::collections::BTreeSet;
 
-use super::PolicySet;
-use super::model::Expect;
+use crate::policy::PolicySet;
+use crate::policy::model::Expect;
 use crate::verdict::Verdict;
 
 /// One test case and its outcome.
@@ -105,14 +108,17 @@ impl PolicySet {
             }
             let policy = d.metadata.name.value.clone();
             let mut errors = Vec::new();
-            let alone =
-                super::compile::compile(vec![(doc.clone(), source.clone())], &self.options, &mut errors);
+            let alone = crate::policy::compile::compile(
+                vec![(doc.clone(), source.clone())],
+                &self.options,
+                &mut errors,
+            );
             let Some(alone) = alone else {
                 report.cases.push(TestCase {
                     policy,
                     name: String::from("<compile>"),
                     passed: false,
-                    failure: Some(super::Diagnostics { errors }.to_string()),
+                    failure: Some(crate::policy::Diagnostics { errors }.to_string()),
                 });
                 continue;
             };
@@ -132,12 +138,12 @@ impl PolicySet {
         for spec in crate::detect::builtin::all() {
             let mut failures = Vec::new();
             for ex in spec.examples {
-                if crate::detect::builtin::detect(spec.id, ex).unwrap_or_default().is_empty() {
+                if catalogue::builtin_findings(spec.id, ex).unwrap_or_default().is_empty() {
                     failures.push(format!("example {ex:?} produces no finding"));
                 }
             }
             for ex in spec.negative_examples {
-                if !crate::detect::builtin::detect(spec.id, ex).unwrap_or_default().is_empty() {
+                if !catalogue::builtin_findings(spec.id, ex).unwrap_or_default().is_empty() {
                     failures.push(format!("negative example {ex:?} produces a finding"));
                 }
             }
