@@ -12,10 +12,19 @@ use crate::state::Policies;
 /// Most entries looked at per poll (a runaway directory must not stall the watcher).
 const MAX_ENTRIES: usize = 100_000;
 
-/// What the directory looks like: every entry's path, type, size and modification time.
+/// Whether a failed look at an entry says something about the entry (it is gone, or not
+/// readable) rather than about this process (out of descriptors or memory: EMFILE,
+/// ENFILE, ENOMEM), which must not read as a change.
+fn about_the_entry(e: &std::io::Error) -> bool {
+    // ENOMEM 12, ENFILE 23, EMFILE 24 (the same numbers on Linux and the BSDs).
+    !matches!(e.raw_os_error(), Some(12 | 23 | 24))
+}
+
+/// What the directory looks like: every entry's path, type, size and modification time;
+/// `None` when the process could not look (e.g. out of file descriptors).
 /// Links are not followed (a link loop cannot make this walk forever); a changed link
 /// target still changes the link's own entry when it is replaced.
-fn signature(path: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
+fn signature(path: &Path) -> Option<Vec<(PathBuf, u64, Option<SystemTime>)>> {
     let mut out = Vec::new();
     let mut stack = vec![path.to_path_buf()];
     while let Some(p) = stack.pop() {
@@ -24,10 +33,16 @@ fn signature(path: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
         }
         // The root may be a link (a mounted configuration); entries below it are not followed.
         let m = if p == path { std::fs::metadata(&p) } else { std::fs::symlink_metadata(&p) };
-        let Ok(m) = m else { continue };
+        let m = match m {
+            Ok(m) => m,
+            Err(e) if about_the_entry(&e) => continue,
+            Err(_) => return None,
+        };
         if m.is_dir() {
-            if let Ok(rd) = std::fs::read_dir(&p) {
-                stack.extend(rd.filter_map(|e| e.ok().map(|e| e.path())));
+            match std::fs::read_dir(&p) {
+                Ok(rd) => stack.extend(rd.filter_map(|e| e.ok().map(|e| e.path()))),
+                Err(e) if about_the_entry(&e) => {}
+                Err(_) => return None,
             }
         } else {
             // Links (policy files under --follow-symlinks) report their target's state.
@@ -36,21 +51,27 @@ fn signature(path: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
         }
     }
     out.sort();
-    out
+    Some(out)
 }
 
 /// Watches `path` forever, reloading `policies` after each settled change.
 pub async fn watch(path: PathBuf, policies: Arc<Policies>, on_reload: impl Fn(bool) + Send + 'static) {
-    let mut last = signature(&path);
+    let mut last = loop {
+        if let Some(s) = signature(&path) {
+            break s;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    };
     loop {
         tokio::time::sleep(Duration::from_secs(2)).await;
-        let now = signature(&path);
+        // A poll that could not look (out of descriptors) is no change.
+        let Some(now) = signature(&path) else { continue };
         if now == last {
             continue;
         }
         // Wait for the writer to finish: reload only when two polls agree.
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let settled = signature(&path);
+        let Some(settled) = signature(&path) else { continue };
         if settled != now {
             continue;
         }
