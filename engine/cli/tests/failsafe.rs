@@ -814,10 +814,12 @@ async fn a_failing_os_rng_is_a_start_up_error_not_a_zero_key() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "serve must refuse to start without randomness: {err}");
     assert!(err.contains("random number generator failed"), "{err}");
-    // With a configured key nothing needs the RNG: the server serves and judges.
+    // With a configured key the hash key needs no RNG. Whatever else still needs one must
+    // fail closed: the server either refuses to start (non-zero exit) or serves and blocks
+    // the card — it never serves with broken detectors.
     let key = key_file(&dir);
     let port = free_port();
-    let child = bin()
+    let mut child = bin()
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--hash-key-file"])
         .arg(&key)
         .env("LD_PRELOAD", &shim)
@@ -825,7 +827,20 @@ async fn a_failing_os_rng_is_a_start_up_error_not_a_zero_key() {
         .stderr(Stdio::null())
         .spawn()
         .expect("serve");
-    let server = Server { child, addr: format!("http://127.0.0.1:{port}") };
-    let ch = connect(&server.addr).await;
-    assert_ne!(action(&ch, CARD, pb::Direction::Outbound).await.action, allow());
+    let addr = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            assert!(!status.success(), "serve exited 0 under a failing RNG");
+            return;
+        }
+        if let Ok(ch) = tonic::transport::Channel::from_shared(addr.clone()).expect("uri").connect().await {
+            let server = Server { child, addr };
+            assert_ne!(action(&ch, CARD, pb::Direction::Outbound).await.action, allow());
+            drop(server);
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "serve neither served nor exited");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
