@@ -77,7 +77,7 @@ fn the_c_plugin_and_the_rust_plugins_run_through_policies() {
     let set = load_with(&yaml, &host()).expect("loads");
     let v = set.evaluate(&Message::text("Buy US0378331005 from AC-12345674 ünd ISIN GB0002634946"));
     assert_eq!(v.action, Action::Redact);
-    assert_eq!(v.delivered.expect("delivered").text, "Buy [ISIN] from [ACCT] ünd ISIN [ISIN]");
+    assert_eq!(v.delivered.expect("delivered").text, "Buy [ISIN_C] from [ACCT] ünd ISIN [ISIN_C]");
 }
 
 #[test]
