@@ -33,7 +33,7 @@ pub struct Args {
     /// Include each changed message's text in the report (clear values!).
     #[arg(long)]
     show_text: bool,
-    /// JSON Lines messages (SPEC §2), or `-` for standard input.
+    /// JSON Lines messages (docs/02-message.md), or `-` for standard input.
     input: String,
 }
 
