@@ -399,6 +399,12 @@ impl Jwt {
 
 /// Decodes unpadded base64url.
 fn b64url(s: &str) -> Option<Vec<u8>> {
+    decode_base64(s, b'-', b'_')
+}
+
+/// Decodes base64 whose 63rd and 64th characters are `c62` and `c63` (padding not
+/// accepted: strip it first); `None` on any other character.
+pub(super) fn decode_base64(s: &str, c62: u8, c63: u8) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(s.len() * 3 / 4);
     let mut acc = 0u32;
     let mut bits = 0;
@@ -407,8 +413,8 @@ fn b64url(s: &str) -> Option<Vec<u8>> {
             b'A'..=b'Z' => c - b'A',
             b'a'..=b'z' => c - b'a' + 26,
             b'0'..=b'9' => c - b'0' + 52,
-            b'-' => 62,
-            b'_' => 63,
+            _ if c == c62 => 62,
+            _ if c == c63 => 63,
             _ => return None,
         };
         acc = (acc << 6) | u32::from(v);
