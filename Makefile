@@ -11,13 +11,14 @@ demo:
 	bash examples/whatsapp-gateway/demo.sh
 
 # Everything CI runs after fmt and clippy: plugin builds and their unit tests, the whole
-# test suite, the gateway's browser test (installs chromium + playwright-core), the packs' own
-# tests, the example plugins' policy tests.
+# test suite, the gateway's and the playground's browser tests (install chromium +
+# playwright-core), the packs' own tests, the example plugins' policy tests.
 test:
 	bash plugins/build.sh
 	bash scripts/ensure-redis.sh
 	cargo test --workspace --locked
 	bash examples/whatsapp-gateway/test-browser.sh
+	bash engine/cli/tests/browser/test-playground.sh
 	cargo run -q -p linewall -- test policies/ --quiet
 	cargo run -q -p linewall -- test plugins/examples/ --quiet
 

@@ -19,6 +19,6 @@ for t in "${targets[@]}"; do
   # -s none: the engine has no unsafe code, and without ASan each run is several times
   # faster. -timeout=1: an input slower than 1 s is reported as a crash.
   cargo fuzz run -s none "$t" "corpus/$t" "seeds/$t" -- \
-    -max_total_time="${SECONDS_EACH:-600}" -timeout=1 -rss_limit_mb=2048 -max_len=65536 \
+    -max_total_time="${SECONDS_EACH:-600}" -timeout=1 -report_slow_units=0.1 -rss_limit_mb=2048 -max_len=65536 \
     -print_final_stats=1 >"logs/$t.log" 2>&1 || echo "$t: fuzzer exited non-zero (see logs/$t.log)"
 done

@@ -2,12 +2,28 @@
 
 use std::path::Path;
 
-/// Runs the command; returns the exit code.
-pub fn run(dir: Option<&Path>) -> u8 {
-    let Some(set) = crate::load::policies_or_report(dir) else {
-        return 2;
+use crate::report::{self, Format, Outcome};
+
+/// Runs the command; returns the exit code (2 when the set does not load).
+pub fn run(dir: Option<&Path>, format: Format) -> u8 {
+    let set = match crate::load::policies_checked(dir) {
+        Ok(set) => set,
+        Err(diagnostics) => {
+            let o = Outcome { command: "lint", diagnostics: &diagnostics, tests: None, policy_version: None };
+            match format {
+                Format::Text => crate::load::print_diagnostics(&diagnostics),
+                f => println!("{}", report::render(f, &o)),
+            }
+            return 2;
+        }
     };
     let policies = set.policies();
+    if format != Format::Text {
+        let o =
+            Outcome { command: "lint", diagnostics: &[], tests: None, policy_version: Some(set.version()) };
+        println!("{}", report::render(format, &o));
+        return 0;
+    }
     let rules: usize = policies.iter().map(|p| p.rules).sum();
     let tests: usize = policies.iter().map(|p| p.tests).sum();
     println!(

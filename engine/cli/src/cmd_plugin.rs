@@ -20,7 +20,8 @@ pub enum PluginCommand {
         /// Directory to create it in.
         #[arg(long, default_value = ".")]
         dir: PathBuf,
-        /// Path of the plugin SDK crate (default: the one in this Linewall checkout).
+        /// Use this plugin SDK crate (a path dependency) instead of writing the SDK this
+        /// binary embeds into the new crate.
         #[arg(long)]
         sdk: Option<PathBuf>,
     },
@@ -128,21 +129,24 @@ fn new(name: &str, parent: &Path, sdk: Option<PathBuf>) -> Result<(), String> {
     if !valid {
         return Err(format!("`{name}` is not a valid plugin name: use [a-z][a-z0-9-]*"));
     }
-    let sdk = match sdk {
-        Some(p) => p,
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../plugins/sdk"),
-    };
-    let sdk = sdk.canonicalize().map_err(|e| {
-        format!("cannot find the plugin SDK at {} ({e}); pass --sdk <path to plugins/sdk>", sdk.display())
-    })?;
     let dir = parent.join(name);
     if dir.exists() {
         return Err(format!("{} already exists", dir.display()));
     }
+    let embedded = sdk.is_none();
+    let sdk_path = match sdk {
+        Some(p) => {
+            let p = p
+                .canonicalize()
+                .map_err(|e| format!("cannot find the plugin SDK at {} ({e})", p.display()))?;
+            p.to_string_lossy().replace('\\', "/")
+        }
+        None => String::from(crate::plugin_sdk::DIR),
+    };
     std::fs::create_dir_all(dir.join("src")).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let sdk_path = sdk.to_string_lossy().replace('\\', "/");
     let files = [
         ("Cargo.toml", scaffold::CARGO.replace("{name}", name).replace("{sdk}", &sdk_path)),
+        ("Cargo.lock", crate::plugin_sdk::lock_for(name)?),
         ("rust-toolchain.toml", scaffold::TOOLCHAIN.to_string()),
         ("src/lib.rs", scaffold::LIB.to_string()),
         ("policy.yaml", scaffold::POLICY.replace("{name}", name)),
@@ -151,6 +155,9 @@ fn new(name: &str, parent: &Path, sdk: Option<PathBuf>) -> Result<(), String> {
     for (file, text) in files {
         let path = dir.join(file);
         std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    if embedded {
+        crate::plugin_sdk::write(&dir.join(crate::plugin_sdk::DIR))?;
     }
     println!("created {}", dir.display());
     println!("next:");
@@ -182,7 +189,7 @@ codegen-units = 1
 panic = "abort"
 strip = true
 
-# A standalone crate, not part of an enclosing workspace.
+# A standalone crate, not part of an enclosing workspace (the SDK beside it is a member).
 [workspace]
 "#;
 
@@ -264,7 +271,7 @@ spec:
       plugin:
         module: {name}.wasm
         config: {word: falcon}
-        timeout_ms: 5
+        timeout_ms: 1000   # a backstop: fuel is the limit that stops a runaway call
         on_error: block
       examples: ["the falcon deal"]
       negative_examples: ["falconry club"]

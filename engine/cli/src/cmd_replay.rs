@@ -5,13 +5,11 @@
 //! findings that appear or vanish per detector, and lists each changed message by id.
 //! Clear values never appear unless `--show-text` asks for the message text.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 
 use linewall_engine::policy::PolicySet;
-use linewall_engine::verdict::{Mode, Verdict};
-use serde::Serialize;
+use linewall_engine::replay::{Report, Transitions};
 
 use crate::cmd_scan::{MAX_LINE_BYTES, parse_message};
 
@@ -43,99 +41,6 @@ enum Format {
     Table,
     Json,
     Html,
-}
-
-/// Transition counts keyed `old→new` (e.g. `allow→block`).
-type Transitions = BTreeMap<String, u64>;
-
-/// The replay report (the `--format json` output).
-#[derive(Debug, Default, Serialize)]
-struct Report {
-    baseline_version: String,
-    candidate_version: String,
-    messages: u64,
-    bad_lines: Vec<u64>,
-    changed_messages: u64,
-    transitions: Transitions,
-    per_rule: BTreeMap<String, Transitions>,
-    per_policy: BTreeMap<String, Transitions>,
-    monitor_to_enforce: BTreeMap<String, u64>,
-    findings: BTreeMap<String, FindingDelta>,
-    changed: Vec<Changed>,
-}
-
-/// Findings of one detector present in only one of the two verdicts.
-#[derive(Debug, Default, Serialize)]
-struct FindingDelta {
-    new: u64,
-    vanished: u64,
-}
-
-/// One message whose action or fired rules differ.
-#[derive(Debug, Serialize)]
-struct Changed {
-    line: u64,
-    id: String,
-    old_action: &'static str,
-    new_action: &'static str,
-    old_rules: Vec<String>,
-    new_rules: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    text: Option<String>,
-}
-
-/// `policy/rule` of every rule that fired, with its mode.
-fn fired(v: &Verdict) -> BTreeMap<String, Mode> {
-    v.matched.iter().map(|m| (format!("{}/{}", m.policy, m.rule), m.mode)).collect()
-}
-
-fn finding_keys(v: &Verdict) -> BTreeSet<(&str, &str, usize, usize)> {
-    v.findings.iter().map(|f| (f.detector.as_str(), f.field.as_str(), f.start, f.end)).collect()
-}
-
-impl Report {
-    fn add(&mut self, line: u64, text: &str, id: &str, old: &Verdict, new: &Verdict, show_text: bool) {
-        self.messages += 1;
-        let (old_rules, new_rules) = (fired(old), fired(new));
-        for (rule, mode) in &old_rules {
-            if *mode == Mode::Monitor && new_rules.get(rule) == Some(&Mode::Enforce) {
-                *self.monitor_to_enforce.entry(rule.clone()).or_default() += 1;
-            }
-        }
-        let (old_f, new_f) = (finding_keys(old), finding_keys(new));
-        for f in new_f.difference(&old_f) {
-            self.findings.entry(f.0.to_owned()).or_default().new += 1;
-        }
-        for f in old_f.difference(&new_f) {
-            self.findings.entry(f.0.to_owned()).or_default().vanished += 1;
-        }
-        if old.action == new.action && old_rules == new_rules {
-            return;
-        }
-        self.changed_messages += 1;
-        if old.action != new.action {
-            let t = format!("{}→{}", old.action.as_str(), new.action.as_str());
-            *self.transitions.entry(t.clone()).or_default() += 1;
-            let rules: BTreeSet<&String> = old_rules.keys().chain(new_rules.keys()).collect();
-            let mut policies = BTreeSet::new();
-            for r in rules {
-                *self.per_rule.entry(r.clone()).or_default().entry(t.clone()).or_default() += 1;
-                policies.insert(r.split_once('/').map_or(r.as_str(), |(p, _)| p));
-            }
-            for p in policies {
-                *self.per_policy.entry(p.to_owned()).or_default().entry(t.clone()).or_default() += 1;
-            }
-        }
-        self.changed.push(Changed {
-            line,
-            id: id.to_owned(),
-            old_action: old.action.as_str(),
-            new_action: new.action.as_str(),
-            old_rules: old_rules.into_keys().collect(),
-            new_rules: new_rules.into_keys().collect(),
-            text: show_text.then(|| text.to_owned()),
-        });
-    }
 }
 
 /// Runs the command; returns the exit code (1 when a line could not be read).
@@ -175,25 +80,19 @@ pub fn run(args: &Args) -> u8 {
     u8::from(!report.bad_lines.is_empty())
 }
 
-/// One input line, read and parsed (or why not).
-type Parsed = (u64, Result<linewall_engine::Message, String>);
-
-fn replay(
+/// Judges every line of `input` with both sets (batches split across the cores).
+pub(crate) fn replay(
     base: &PolicySet,
     cand: &PolicySet,
     mut input: impl BufRead,
     show_text: bool,
 ) -> std::io::Result<Report> {
-    let mut report = Report {
-        baseline_version: base.version().to_owned(),
-        candidate_version: cand.version().to_owned(),
-        ..Report::default()
-    };
+    let mut report = Report::new(base, cand);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut line_no = 0u64;
     let mut buf = Vec::new();
     loop {
-        let mut batch: Vec<Parsed> = Vec::with_capacity(BATCH);
+        let mut batch = Vec::with_capacity(BATCH);
         while batch.len() < BATCH {
             buf.clear();
             if std::io::Read::take(&mut input, MAX_LINE_BYTES as u64 + 1).read_until(b'\n', &mut buf)? == 0 {
@@ -201,47 +100,20 @@ fn replay(
             }
             line_no += 1;
             if buf.len() > MAX_LINE_BYTES && buf.last() != Some(&b'\n') {
-                batch.push((line_no, Err(format!("line is longer than {MAX_LINE_BYTES} bytes"))));
+                batch.push((line_no, None));
                 skip_line(&mut input)?;
                 continue;
             }
             match std::str::from_utf8(&buf) {
-                Err(_) => batch.push((line_no, Err(String::from("line is not valid UTF-8")))),
+                Err(_) => batch.push((line_no, None)),
                 Ok(line) if line.trim().is_empty() => {}
-                Ok(line) => batch.push((line_no, parse_message(line.trim()))),
+                Ok(line) => batch.push((line_no, parse_message(line.trim()).ok())),
             }
         }
         if batch.is_empty() {
             break;
         }
-        let chunk = batch.len().div_ceil(threads).max(1);
-        let judged: Vec<Vec<Option<(Verdict, Verdict)>>> = std::thread::scope(|s| {
-            let handles: Vec<_> = batch
-                .chunks(chunk)
-                .map(|part| {
-                    let len = part.len();
-                    let h = s.spawn(move || {
-                        part.iter()
-                            .map(|(_, m)| m.as_ref().ok().map(|m| (base.evaluate(m), cand.evaluate(m))))
-                            .collect::<Vec<_>>()
-                    });
-                    (len, h)
-                })
-                .collect();
-            // A worker that panicked leaves its lines unjudged (reported as bad), never shifted.
-            handles
-                .into_iter()
-                .map(|(len, h)| {
-                    h.join().unwrap_or_else(|_| std::iter::repeat_with(|| None).take(len).collect())
-                })
-                .collect()
-        });
-        for ((line, msg), verdicts) in batch.iter().zip(judged.into_iter().flatten()) {
-            match (msg, verdicts) {
-                (Ok(m), Some((old, new))) => report.add(*line, &m.text, &m.id, &old, &new, show_text),
-                _ => report.bad_lines.push(*line),
-            }
-        }
+        report.add_batch(base, cand, &batch, threads, show_text);
     }
     Ok(report)
 }
@@ -333,7 +205,7 @@ fn esc(s: &str) -> String {
 }
 
 /// A self-contained page: inline CSS, no script, no external resource.
-fn html(r: &Report) -> String {
+pub(crate) fn html(r: &Report) -> String {
     use std::fmt::Write;
     let mut s = String::from(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Linewall replay</title>\

@@ -38,6 +38,13 @@ pub struct Args {
     /// (shared with servers using the same store and LINEWALL_HASH_KEY).
     #[arg(long, conflicts_with = "no_join")]
     conversation_store: Option<String>,
+    /// Longest time, in seconds, between the first and the last message of a split
+    /// value (default 120; 1 to 86400).
+    #[arg(long, value_name = "SECS", conflicts_with = "no_join")]
+    conversation_window: Option<u64>,
+    /// Most text-bearing messages one split value may span (default 4; 2 to 8).
+    #[arg(long, value_name = "N", conflicts_with = "no_join")]
+    conversation_messages: Option<usize>,
 }
 
 /// The joining the flags ask for; the error is for the operator.
@@ -45,8 +52,9 @@ fn conversations(args: &Args) -> Result<Option<Conversations>, String> {
     if args.no_join {
         return Ok(None);
     }
+    let config = Config::with(args.conversation_window, args.conversation_messages)?;
     match args.conversation_store.as_deref() {
-        None | Some("memory") => Ok(Some(Conversations::in_memory(Config::default(), DEFAULT_CAPACITY))),
+        None | Some("memory") => Ok(Some(Conversations::in_memory(config, DEFAULT_CAPACITY))),
         Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
             let opts = crate::load::options();
             let key = opts
@@ -54,7 +62,7 @@ fn conversations(args: &Args) -> Result<Option<Conversations>, String> {
                 .ok_or("--conversation-store redis needs LINEWALL_HASH_KEY (or LINEWALL_HASH_KEY_FILE): windows are encrypted with it")?;
             let store = linewall_server::conversation_store::RedisStore::connect(url, &key)
                 .map_err(|e| format!("connecting the conversation store: {e}"))?;
-            Ok(Some(Conversations::new(Arc::new(store), Config::default())))
+            Ok(Some(Conversations::new(Arc::new(store), config)))
         }
         Some(_) => Err(String::from("--conversation-store must be `memory` or `redis://HOST:PORT`")),
     }

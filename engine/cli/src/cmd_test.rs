@@ -2,12 +2,33 @@
 
 use std::path::Path;
 
-/// Runs the command; returns the exit code.
-pub fn run(dir: Option<&Path>, quiet: bool) -> u8 {
-    let Some(set) = crate::load::policies_or_report(dir) else {
-        return 2;
+use crate::report::{self, Format, Outcome};
+
+/// Runs the command; returns the exit code (1 when a test fails, 2 when the set does
+/// not load).
+pub fn run(dir: Option<&Path>, quiet: bool, format: Format) -> u8 {
+    let set = match crate::load::policies_checked(dir) {
+        Ok(set) => set,
+        Err(diagnostics) => {
+            let o = Outcome { command: "test", diagnostics: &diagnostics, tests: None, policy_version: None };
+            match format {
+                Format::Text => crate::load::print_diagnostics(&diagnostics),
+                f => println!("{}", report::render(f, &o)),
+            }
+            return 2;
+        }
     };
     let report = set.run_tests();
+    if format != Format::Text {
+        let o = Outcome {
+            command: "test",
+            diagnostics: &[],
+            tests: Some(&report),
+            policy_version: Some(set.version()),
+        };
+        println!("{}", report::render(format, &o));
+        return u8::from(report.failed() > 0);
+    }
     for case in &report.cases {
         match &case.failure {
             None if !quiet => println!("ok    {} / {}", case.policy, case.name),

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use linewall_engine::plugin::PluginLoader;
-use linewall_engine::policy::{Diagnostics, LoadOptions, PolicySet};
+use linewall_engine::policy::{Code, Diagnostic, Diagnostics, LoadOptions, PolicySet};
 use linewall_plugin_host::{Limits, WasmHost};
 
 /// Options shared by every command: the WASM plugin host and the hash key from the
@@ -46,19 +46,41 @@ pub fn policies(dir: Option<&Path>) -> Result<PolicySet, Diagnostics> {
     }
 }
 
-/// Loads policies or prints the diagnostics; `None` means exit code 2.
-pub fn policies_or_report(dir: Option<&Path>) -> Option<PolicySet> {
+/// Loads policies; an empty set is an error too (it would allow everything).
+pub fn policies_checked(dir: Option<&Path>) -> Result<PolicySet, Vec<Diagnostic>> {
     match policies(dir) {
         Ok(set) if set.policies().is_empty() => {
             // An empty set allows everything: never mistake it for a passing one.
             let d = dir.map_or_else(|| String::from("the built-in packs"), |d| d.display().to_string());
-            eprintln!("error: no policy found in {d}; an empty set would allow every message");
-            None
+            Err(vec![Diagnostic::unplaced(
+                Code::PolicySet,
+                d.clone(),
+                format!("no policy found in {d}; an empty set would allow every message"),
+            )])
         }
+        Ok(set) => Ok(set),
+        Err(d) => Err(d.errors),
+    }
+}
+
+/// Prints diagnostics with their source snippets, then the count, to stderr.
+pub fn print_diagnostics(diagnostics: &[Diagnostic]) {
+    for d in diagnostics {
+        eprintln!(
+            "{}
+",
+            d.render().trim_end()
+        );
+    }
+    eprintln!("error: {} error(s); no policy was loaded", diagnostics.len());
+}
+
+/// Loads policies or prints the diagnostics; `None` means exit code 2.
+pub fn policies_or_report(dir: Option<&Path>) -> Option<PolicySet> {
+    match policies_checked(dir) {
         Ok(set) => Some(set),
         Err(d) => {
-            eprintln!("{d}");
-            eprintln!("error: {} error(s); no policy was loaded", d.len());
+            print_diagnostics(&d);
             None
         }
     }

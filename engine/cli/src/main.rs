@@ -4,11 +4,15 @@ mod cmd_audit;
 mod cmd_check;
 mod cmd_detectors;
 mod cmd_lint;
+mod cmd_playground;
 mod cmd_plugin;
 mod cmd_replay;
 mod cmd_scan;
+mod cmd_serve;
 mod cmd_test;
 mod load;
+mod plugin_sdk;
+mod report;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,11 +42,17 @@ enum Command {
         /// Print only failures and the summary.
         #[arg(long, short)]
         quiet: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: report::Format,
     },
-    /// Load and validate policies; print errors as file:line:column.
+    /// Load and validate policies; print every error with its position.
     Lint {
         /// Policy file or directory (default: the built-in packs).
         dir: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: report::Format,
     },
     /// Print the JSON Schema of the policy format.
     Schema,
@@ -58,8 +68,10 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: cmd_detectors::Format,
     },
+    /// Serve a local web page to edit policies, judge a message, run the tests and replay.
+    Playground(cmd_playground::Args),
     /// Serve the gRPC API (built-in packs unless --policies is given).
-    Serve(Box<linewall_server::ServeArgs>),
+    Serve(Box<cmd_serve::ServeArgs>),
     /// Audit tools.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -81,8 +93,8 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd_check::run(&args),
         Command::Replay(args) => cmd_replay::run(&args),
         Command::Scan(args) => cmd_scan::run(&args),
-        Command::Test { dir, quiet } => cmd_test::run(dir.as_deref(), quiet),
-        Command::Lint { dir } => cmd_lint::run(dir.as_deref()),
+        Command::Test { dir, quiet, format } => cmd_test::run(dir.as_deref(), quiet, format),
+        Command::Lint { dir, format } => cmd_lint::run(dir.as_deref(), format),
         Command::Detectors { json, markdown, format } => cmd_detectors::run(if json {
             cmd_detectors::Format::Json
         } else if markdown {
@@ -90,13 +102,14 @@ fn main() -> ExitCode {
         } else {
             format
         }),
-        Command::Serve(args) => match linewall_server::run(*args, load::options()) {
+        Command::Serve(args) => match cmd_serve::run(*args, load::options()) {
             Ok(()) => 0,
             Err(e) => {
                 eprintln!("error: {e:#}");
                 2
             }
         },
+        Command::Playground(args) => cmd_playground::run(&args),
         Command::Plugin(cmd) => cmd_plugin::run(cmd),
         Command::Audit(AuditCommand::Verify(args)) => cmd_audit::verify(&args),
         Command::Schema => {

@@ -72,15 +72,21 @@ impl Redis {
         String::from_utf8_lossy(&buf[..n]).trim_end().to_owned()
     }
 
-    /// Every key and value as raw bytes of the reply (for leak checks).
-    fn dump(&self) -> String {
+    /// Every stored value as raw bytes of the reply (for leak checks), and the keys'
+    /// remaining time to live in ms. Keys are checked here to be the prefix and a keyed
+    /// hash only (their random hex, like the TTLs, could contain any digit group).
+    fn dump(&self) -> (String, Vec<i64>) {
         let keys = self.command(&["KEYS", "*"]);
-        let mut out = keys.clone();
-        for k in keys.lines().filter(|l| l.starts_with("linewall:")) {
-            out.push_str(&self.command(&["GET", k]));
-            out.push_str(&self.command(&["PTTL", k]));
+        let (mut values, mut ttls) = (String::new(), Vec::new());
+        for k in keys.lines().filter(|l| !l.starts_with(['*', '$'])) {
+            let hash = k.strip_prefix("linewall:conv:").unwrap_or_else(|| panic!("unexpected key {k}"));
+            assert!(hash.len() == 32 && hash.bytes().all(|b| b.is_ascii_hexdigit()), "key {k}");
+            values.push_str(&self.command(&["GET", k]));
+            values.push('\n');
+            let ttl = self.command(&["PTTL", k]);
+            ttls.push(ttl.trim_start_matches(':').parse().unwrap_or_else(|_| panic!("PTTL reply {ttl}")));
         }
-        out
+        (values, ttls)
     }
 }
 
@@ -176,17 +182,11 @@ fn scan_behaves_the_same_with_redis_as_in_memory() {
         }
     }
     // Redis holds fragments only encrypted, under hashed keys, expiring with the window.
-    let dump = redis.dump();
-    assert!(dump.contains("linewall:conv:"), "nothing stored? {dump}");
+    let (dump, ttls) = redis.dump();
+    assert!(!ttls.is_empty(), "nothing stored?");
     for clear in ["pos-", "neg-", "agent-1", "card ", "1111"] {
         assert!(!dump.contains(clear), "redis holds `{clear}` in clear");
     }
-    let ttls: Vec<i64> = dump
-        .lines()
-        .filter_map(|l| l.strip_prefix(':'))
-        .filter_map(|n| n.parse().ok())
-        .filter(|&n: &i64| n > 1000)
-        .collect();
     assert!(ttls.iter().all(|&t| t <= 120_000), "ttl beyond the window: {ttls:?}");
 }
 
@@ -316,7 +316,7 @@ async fn with_redis_joining_survives_a_restart_and_replicas_share_windows() {
     let v = verdict(&mut cb, message("r6", "conv-z", "1111 1111")).await;
     assert!(v.findings.is_empty(), "{v:?}");
 
-    let dump = redis.dump();
+    let (dump, _) = redis.dump();
     for clear in ["conv-", "agent-7", "4111", "536-22", "8174"] {
         assert!(!dump.contains(clear), "redis holds `{clear}` in clear");
     }
@@ -341,4 +341,84 @@ fn redis_store_needs_a_hash_key() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("LINEWALL_HASH_KEY"));
+}
+
+/// Messages of one sender (`sent_at` in seconds after 09:00), one JSON line each.
+fn timed(conv: &str, pieces: &[(&str, u32, &str)]) -> String {
+    pieces
+        .iter()
+        .map(|(id, secs, text)| {
+            let at = format!("2026-11-30T09:{:02}:{:02}Z", secs / 60, secs % 60);
+            format!(
+                "{{\"id\":\"{id}\",\"conversation_id\":\"{conv}\",\"direction\":\"outbound\",\"sender\":{{\"id\":\"a\"}},\"sent_at\":\"{at}\",\"text\":\"{text}\"}}\n"
+            )
+        })
+        .collect()
+}
+
+/// Ids of the messages whose verdict has a split credit card.
+fn split_cards(verdicts: &[Value]) -> Vec<String> {
+    verdicts
+        .iter()
+        .filter(|v| {
+            v["findings"].as_array().into_iter().flatten().any(|f| {
+                f["detector"] == "credit_card" && f["parts"].as_array().is_some_and(|p| !p.is_empty())
+            })
+        })
+        .map(|v| v["id"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[test]
+fn scan_window_flags_bound_what_joins() {
+    let dir = temp_dir("conv-window");
+    let file = dir.join("window.jsonl");
+    // A card in 3 parts 20 s apart, and one in 2 parts 90 s apart.
+    let text = timed("three", &[("t1", 0, "my card is 4111 1111"), ("t2", 20, "1111"), ("t3", 40, "1111")])
+        + &timed("slow", &[("s1", 0, "card 4111 1111"), ("s2", 90, "1111 1111")]);
+    std::fs::write(&file, text).expect("write");
+    assert_eq!(split_cards(&scan(&file, &[])), ["t3", "s2"], "defaults: 4 messages, 120 s");
+    assert_eq!(split_cards(&scan(&file, &["--conversation-messages", "2"])), ["s2"]);
+    assert_eq!(split_cards(&scan(&file, &["--conversation-messages", "3"])), ["t3", "s2"]);
+    assert_eq!(split_cards(&scan(&file, &["--conversation-window", "60"])), ["t3"]);
+    assert_eq!(split_cards(&scan(&file, &["--conversation-window", "30"])), Vec::<String>::new());
+    for bad in
+        [["--conversation-messages", "1"], ["--conversation-messages", "9"], ["--conversation-window", "0"]]
+    {
+        let out = Command::new(env!("CARGO_BIN_EXE_linewall"))
+            .arg("scan")
+            .args(bad)
+            .arg(&file)
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("must be"), "{bad:?}: {stderr}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_window_flags_bound_what_joins() {
+    let server = serve(&["--conversation-messages", "2", "--conversation-window", "300"], None);
+    let mut client = LinewallClient::new(connect(&server.addr).await);
+    // 3 parts: beyond 2 messages, not joined.
+    for (id, text) in [("w1", "my card is 4111 1111"), ("w2", "1111")] {
+        assert_eq!(verdict(&mut client, message(id, "conv-w", text)).await.action, pb::Action::Allow as i32);
+    }
+    let third = verdict(&mut client, message("w3", "conv-w", "1111")).await;
+    assert!(third.findings.iter().all(|f| f.parts.is_empty()), "{:?}", third.findings);
+    // 2 parts: joined.
+    verdict(&mut client, message("x1", "conv-x", "my card is 4111 1111")).await;
+    let second = verdict(&mut client, message("x2", "conv-x", "1111 1111")).await;
+    assert_eq!(second.action, pb::Action::Block as i32);
+    assert!(second.findings.iter().any(|f| f.detector == "credit_card" && !f.parts.is_empty()));
+    drop(client);
+    drop(server);
+
+    let out = Command::new(env!("CARGO_BIN_EXE_linewall"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--conversation-window", "100000"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("window must be 1 to 86400"));
 }

@@ -536,3 +536,114 @@ async fn rule_counters_and_healthz_degraded_after_a_rejected_reload() {
     let body = http_get(&metrics_addr, "/metrics");
     assert_eq!(metric(&body, "linewall_last_reload_success"), Some(0.0), "{body}");
 }
+
+/// A message that takes long to judge: 256 attachments of 64 KiB of phone-number-like
+/// text each (16 MiB), for a policy that looks for phone numbers.
+fn slow_message(id: &str) -> pb::EvaluateRequest {
+    let chunk = "call +44 20 7946 0958 or 415-555-0100 ext 12, ".repeat(64 << 10 >> 6);
+    let attachments = (0..256)
+        .map(|i| pb::Attachment { filename: format!("f{i}.txt"), text: chunk.clone(), ..Default::default() })
+        .collect();
+    pb::EvaluateRequest { message: Some(pb::Message { id: id.into(), attachments, ..Default::default() }) }
+}
+
+/// Polls `/metrics` until `pred` holds for the value of the series starting with `series`
+/// (0 when absent); fails after two minutes with the last body.
+async fn wait_metric(addr: &str, series: &str, pred: impl Fn(f64) -> bool) -> f64 {
+    let until = Instant::now() + Duration::from_secs(120);
+    loop {
+        let body = http_get(addr, "/metrics");
+        let v = metric(&body, series).unwrap_or(0.0);
+        if pred(v) {
+            return v;
+        }
+        assert!(Instant::now() < until, "{series} never reached the expected value; last: {body}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evaluations_stop_when_their_caller_cancels_leaves_a_stream_or_runs_out_of_time() {
+    let dir = temp_dir("abandon");
+    std::fs::write(
+        dir.join("p.yaml"),
+        "apiVersion: linewall/v1\nkind: Policy\nmetadata: {name: phones}\nspec:\n  rules:\n    - id: no-phones\n      when: {detectors: {any: [{id: phone}]}}\n      action: block\n",
+    )
+    .expect("write policy");
+    let metrics_addr = format!("127.0.0.1:{}", free_port());
+    let (_server, ch) = start(&[
+        "--policies",
+        dir.to_str().expect("utf-8"),
+        "--no-watch",
+        "--metrics-listen",
+        &metrics_addr,
+        "--max-message-bytes",
+        "33554432",
+    ])
+    .await;
+    let running = "linewall_evaluations_running ";
+    let interrupted = "linewall_evaluations_abandoned_total{stage=\"running\"}";
+
+    // 1. A unary caller that cancels (drops its call) while its message is judged.
+    let call = {
+        let mut client = LinewallClient::new(ch.clone());
+        tokio::spawn(async move { client.evaluate(slow_message("unary")).await })
+    };
+    wait_metric(&metrics_addr, running, |v| v >= 1.0).await;
+    assert!(!call.is_finished(), "the evaluation ended before the caller could cancel it");
+    call.abort();
+    wait_metric(&metrics_addr, interrupted, |v| v >= 1.0).await;
+    wait_metric(&metrics_addr, running, |v| v == 0.0).await;
+
+    // 2. A stream client that goes away while its message is judged.
+    let stream = {
+        let mut client = LinewallClient::new(ch.clone());
+        tokio::spawn(async move {
+            let (tx, rx) = tokio::sync::mpsc::channel(1);
+            tx.send(slow_message("stream")).await.expect("queue");
+            let mut responses = client
+                .evaluate_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
+                .await
+                .expect("stream")
+                .into_inner();
+            let first = responses.message().await;
+            drop(tx);
+            first
+        })
+    };
+    wait_metric(&metrics_addr, running, |v| v >= 1.0).await;
+    assert!(!stream.is_finished(), "the evaluation ended before the client could leave");
+    stream.abort();
+    wait_metric(&metrics_addr, interrupted, |v| v >= 2.0).await;
+    wait_metric(&metrics_addr, running, |v| v == 0.0).await;
+
+    // 3. A caller whose deadline passes: DEADLINE_EXCEEDED, and the work stops (before
+    // it started or while it ran, depending on how long the 16 MiB took to arrive).
+    let mut req = tonic::Request::new(slow_message("deadline"));
+    req.metadata_mut().insert("grpc-timeout", "2S".parse().expect("header"));
+    let err = LinewallClient::new(ch.clone()).evaluate(req).await.expect_err("too slow for its deadline");
+    assert!(matches!(err.code(), Code::DeadlineExceeded | Code::Cancelled), "{err:?}");
+    let queued = "linewall_evaluations_abandoned_total{stage=\"queued\"}";
+    let until = Instant::now() + Duration::from_secs(120);
+    loop {
+        let body = http_get(&metrics_addr, "/metrics");
+        let abandoned = metric(&body, interrupted).unwrap_or(0.0) + metric(&body, queued).unwrap_or(0.0);
+        if abandoned >= 3.0 && metric(&body, running) == Some(0.0) {
+            break;
+        }
+        assert!(Instant::now() < until, "the late evaluation was not abandoned: {body}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // No verdict was made from the partial scans; the server still judges.
+    let body = http_get(&metrics_addr, "/metrics");
+    assert_eq!(metric(&body, "linewall_verdicts_total{action=\"block\"}"), None, "{body}");
+    let v = LinewallClient::new(ch)
+        .evaluate(msg("ring me on +44 20 7946 0958"))
+        .await
+        .expect("evaluate")
+        .into_inner()
+        .verdict
+        .expect("verdict");
+    assert_eq!(v.action, pb::Action::Block as i32);
+}

@@ -102,41 +102,79 @@ fn lint_points_at_a_plugin_with_a_bad_config() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("bad.yaml:8:17: cannot load plugin for detector `acct`: init failed"),
+        stderr.contains("error[invalid]: cannot load plugin for detector `acct`: init failed"),
         "{stderr}"
     );
+    assert!(stderr.contains("bad.yaml:8:17\n"), "{stderr}");
     assert!(stderr.contains("`digits` must be between 2 and 30, not 1"), "{stderr}");
     assert!(!stderr.contains("unknown detector"), "{stderr}");
 }
 
+/// True when this process may hide the checkout in a private mount namespace
+/// (`unshare -m`, root or CAP_SYS_ADMIN, as on CI).
+fn can_hide_checkout() -> bool {
+    Command::new("unshare").args(["-m", "true"]).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+}
+
+/// Someone with only the `linewall` binary writes a plugin: the binary is copied out of
+/// the repository and run with the checkout hidden (a tmpfs over it in a private mount
+/// namespace); `plugin new` writes the embedded SDK beside the scaffold, whose unit tests
+/// pass, which builds to a component offline (dependencies from the cargo cache that
+/// `plugins/build.sh` filled), and whose policy tests pass through it.
 #[test]
-fn plugin_new_scaffolds_a_crate_that_builds_and_passes_its_tests() {
+fn plugin_new_builds_with_only_the_binary_and_the_checkout_hidden() {
     plugin("noop");
-    let dir = temp_dir("plugin-new");
-    let out = linewall(&["plugin", "new", "desk-codes", "--dir", dir.to_str().expect("utf-8")], "");
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let krate = dir.join("desk-codes");
-    // Reuse the plugins workspace's lock file and build cache: same dependencies.
-    std::fs::copy(root().join("plugins/Cargo.lock"), krate.join("Cargo.lock")).expect("lock");
-    let target = root().join("plugins/target");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let test = Command::new(&cargo)
-        .args(["test", "-q"])
-        .current_dir(&krate)
-        .env("CARGO_TARGET_DIR", &target)
+    let checkout = root().canonicalize().expect("checkout");
+    let work = temp_dir("plugin-new");
+    assert!(!work.starts_with(&checkout), "the work directory must be outside the checkout");
+    let bin = work.join("linewall");
+    std::fs::copy(env!("CARGO_BIN_EXE_linewall"), &bin).expect("copy the binary");
+    // The build cache of plugins/build.sh (same dependencies, already compiled) is lent to
+    // the scaffold's build at $WORK/target, a bind mount made before the checkout is hidden:
+    // a cache of compiled dependencies, not sources.
+    let script = r#"set -eu
+mkdir -p "$WORK/target"
+if [ "$HIDE" = 1 ]; then
+    mount --bind "$CHECKOUT/plugins/target" "$WORK/target"
+    mount -t tmpfs linewall-hidden "$CHECKOUT"
+    if [ -e "$CHECKOUT/plugins" ]; then echo "checkout still visible" >&2; exit 1; fi
+    export CARGO_TARGET_DIR="$WORK/target"
+else
+    export CARGO_TARGET_DIR="$CHECKOUT/plugins/target"
+fi
+cd "$WORK"
+./linewall plugin new desk-codes
+cd desk-codes
+test -f linewall-plugin-sdk/wit/detector.wit
+cargo test -q --locked
+../linewall plugin build . --locked
+../linewall test policy.yaml --quiet
+"#;
+    let hide = can_hide_checkout();
+    if !hide {
+        eprintln!("note: cannot unshare a mount namespace here; the checkout stays visible");
+    }
+    let mut cmd = if hide { Command::new("unshare") } else { Command::new("bash") };
+    if hide {
+        cmd.args(["-m", "bash"]);
+    }
+    let out = cmd
+        .args(["-c", script])
+        .env("HIDE", if hide { "1" } else { "0" })
+        .env("CHECKOUT", &checkout)
+        .env("WORK", &work)
+        .env("CARGO_NET_OFFLINE", "true")
+        .current_dir(&work)
         .output()
-        .expect("cargo test");
-    assert!(test.status.success(), "{}{}", text(&test.stdout), text(&test.stderr));
-    let build = Command::new(env!("CARGO_BIN_EXE_linewall"))
-        .args(["plugin", "build", krate.to_str().expect("utf-8")])
-        .env("CARGO_TARGET_DIR", &target)
-        .output()
-        .expect("plugin build");
-    assert!(build.status.success(), "{}", text(&build.stderr));
-    assert!(text(&build.stdout).contains("desk-codes.wasm"), "{}", text(&build.stdout));
-    let out = linewall(&["test", krate.join("policy.yaml").to_str().expect("utf-8"), "--quiet"], "");
-    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
-    assert!(text(&out.stdout).contains(" passed, 0 failed"));
+        .expect("run the scaffold script");
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("created ") && stdout.contains("desk-codes.wasm"), "{stdout}");
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    let manifest = std::fs::read_to_string(work.join("desk-codes/Cargo.toml")).expect("manifest");
+    assert!(manifest.contains(r#"path = "linewall-plugin-sdk""#), "{manifest}");
+    assert!(!manifest.contains(checkout.to_str().expect("utf-8")), "{manifest}");
+    let _ = std::fs::remove_dir_all(&work);
 }
 
 /// A policy dir with a hostile plugin (policy `sandbox`) and the account-number plugin

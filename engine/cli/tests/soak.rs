@@ -231,6 +231,18 @@ async fn soak_slow_clients_reloads_and_steady_load() {
             (ok, rejected, wrong)
         })
     };
+    // RSS every 30 s of the attack: flat, not just equal at both ends.
+    let samples = {
+        let stop = Arc::clone(&stop);
+        tokio::spawn(async move {
+            let mut out = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                out.push(rss(pid) >> 20);
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            }
+            out
+        })
+    };
     tokio::time::sleep(Duration::from_secs(5)).await;
     let (during, failed_during) =
         steady_load(ch.clone(), server.addr.clone(), rate, secs, Arc::clone(&texts)).await;
@@ -238,7 +250,10 @@ async fn soak_slow_clients_reloads_and_steady_load() {
     stop.store(true, Ordering::Relaxed);
     let (reload_ok, reload_rejected, reload_wrong) = reloads.await.expect("reloader");
     attackers.abort_all();
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss_samples = samples.await.unwrap_or_default();
+    // The attackers' sockets close; the server lets go of their buffers.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let rss_after = rss(pid);
     let metrics = http_get(&metrics_addr, "/metrics");
     let refused: Vec<&str> =
         metrics.lines().filter(|l| l.starts_with("linewall_refused_connections_total")).collect();
@@ -257,7 +272,12 @@ async fn soak_slow_clients_reloads_and_steady_load() {
         ms(percentile(&during, 0.5)),
         ms(percentile(&during, 0.99))
     );
-    println!("RSS start {} MB, end {} MB", rss_start >> 20, rss_end >> 20);
+    println!(
+        "RSS start {} MB, end {} MB (attackers connected), 5 s after they left {} MB; every 30 s: {rss_samples:?} MB",
+        rss_start >> 20,
+        rss_end >> 20,
+        rss_after >> 20
+    );
     println!("reloads: {reload_ok} accepted, {reload_rejected} rejected, {reload_wrong} unexpected");
     println!("slow clients dropped by the server: {}", drops.load(Ordering::Relaxed));
     for l in refused {

@@ -9,6 +9,7 @@
 //! the detectors and the per-field context they share; [`normalize`] defeats evasion;
 //! [`eval`] judges a message against a compiled set (scan, decide, redact, render);
 //! [`testing`] runs policies' tests and detectors' examples through evaluation;
+//! [`replay`] compares two sets over the same messages;
 //! [`conversation`] joins values split across the messages of a conversation.
 
 pub mod conversation;
@@ -18,6 +19,7 @@ pub mod message;
 pub mod normalize;
 pub mod plugin;
 pub mod policy;
+pub mod replay;
 pub mod testing;
 pub mod verdict;
 

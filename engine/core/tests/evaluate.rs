@@ -306,16 +306,7 @@ spec:
     - {id: r, action: redact, redact: {style: label, keep_last: 2}, when: {detectors: {any: [{id: nope}]}}}
 "#,
     );
-    for needle in [
-        "test.yaml:2:13: unsupported apiVersion `linewall/v2`",
-        "test.yaml:4:18: invalid policy name `Bad_Name`",
-        "test.yaml:7:25: invalid pattern for detector `d1`",
-        "test.yaml:8:12: detector id `credit_card` is a built-in detector",
-        "unknown detector `nope`",
-        "only apply to the `mask` style",
-    ] {
-        assert!(err.contains(needle), "missing `{needle}` in:\n{err}");
-    }
+    insta::assert_snapshot!("load_errors_are_all_collected", err);
 }
 
 #[test]
@@ -333,17 +324,21 @@ spec:
       negative_examples: ['abc']
 "#,
     );
-    assert!(err.contains("test.yaml:9:18: example of detector `d` produces no finding"), "{err}");
-    assert!(err.contains("test.yaml:10:27: negative example of detector `d` produces a finding"), "{err}");
+    insta::assert_snapshot!("failing_examples_are_load_errors", err);
 }
 
 #[test]
 fn yaml_bombs_and_syntax_errors_are_reported_not_fatal() {
     let bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: [*f, *f, *f, *f, *f, *f, *f, *f, *f]\n";
-    let err = load_err(bomb);
-    assert!(err.starts_with("test.yaml:"), "{err}");
-    let err = load_err("apiVersion: [unclosed\n");
-    assert!(err.starts_with("test.yaml:"), "{err}");
+    insta::assert_snapshot!("yaml_bomb_is_not_a_policy", load_err(bomb));
+    // The same bomb in a policy file: aliases are not expanded by the checks, and the
+    // typed parser's budget refuses it.
+    let policy_bomb = format!(
+        "apiVersion: linewall/v1\nkind: Policy\nmetadata: {{name: b}}\nspec:\n  detectors:\n    - id: p\n      plugin:\n        module: p.wasm\n        config:\n          {}",
+        bomb.trim_end().replace('\n', "\n          ")
+    );
+    insta::assert_snapshot!("yaml_bomb_in_a_policy", load_err(&policy_bomb));
+    insta::assert_snapshot!("yaml_syntax_error", load_err("apiVersion: linewall/v1\nkind: [unclosed\n"));
 }
 
 #[test]

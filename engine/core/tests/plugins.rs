@@ -81,7 +81,7 @@ fn a_failing_plugin_fails_closed_by_default_and_open_when_asked() {
 #[test]
 fn plugin_load_errors_and_missing_hosts_are_load_errors() {
     let err = load(&policy("block", "missing.wasm")).expect_err("missing module");
-    assert!(err.contains("p.yaml:7:24: cannot load plugin for detector `fake`: no such module"), "{err}");
+    insta::assert_snapshot!("missing_plugin_module", err);
     let no_host = PolicySet::load_sources(
         vec![PolicySource { name: "p.yaml".into(), text: policy("block", "fake.wasm"), base_dir: None }],
         &LoadOptions::default(),

@@ -1,6 +1,6 @@
 //! Host-side bindings generated from the plugin WIT world.
 
 wasmtime::component::bindgen!({
-    path: "../../plugins/wit",
+    path: "../../plugins/sdk/wit",
     world: "plugin",
 });

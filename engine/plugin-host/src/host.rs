@@ -1,13 +1,13 @@
 //! The plugin host: one wasmtime engine, module compilation and checks, the loader.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use crossbeam_queue::ArrayQueue;
 use linewall_engine::plugin::{PluginDetector, PluginLoader, PluginSpec};
+use linewall_engine::policy::files::FileError;
 use sha2::{Digest, Sha256};
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, Linker};
@@ -16,6 +16,7 @@ use wasmtime::{Config, Engine};
 use crate::bindings::PluginPre;
 use crate::breaker::Breaker;
 use crate::detector::{Compiled, Health, INIT_TICKS, WasmDetector};
+use crate::error::LoadError;
 use crate::instance::{Instance, State};
 use crate::limits::Limits;
 use crate::stats::{Counters, PluginStats};
@@ -39,6 +40,7 @@ struct Inner {
     compiled: Mutex<HashMap<[u8; 32], Component>>,
     health: Mutex<HashMap<HealthKey, Arc<Health>>>,
     stop: Arc<AtomicBool>,
+    /// Whether the timer thread started (the error text otherwise: shared by every load).
     ticker: OnceLock<Result<(), String>>,
 }
 
@@ -56,14 +58,14 @@ impl std::fmt::Debug for WasmHost {
 
 impl WasmHost {
     /// A host with the given limits.
-    pub fn new(limits: Limits) -> Result<Self, String> {
+    pub fn new(limits: Limits) -> Result<Self, LoadError> {
         let mut config = Config::new();
         config
             .wasm_component_model(true)
             .consume_fuel(true)
             .epoch_interruption(true)
             .max_wasm_stack(limits.stack_bytes);
-        let engine = Engine::new(&config).map_err(|e| format!("cannot start the WASM engine: {e}"))?;
+        let engine = Engine::new(&config).map_err(|e| LoadError::Engine(e.to_string()))?;
         // No import is defined: a plugin that imports anything fails the allowlist check
         // at load time, before the linker sees it.
         let linker = Linker::new(&engine);
@@ -82,7 +84,7 @@ impl WasmHost {
 
     /// Starts the epoch ticker the first time a plugin is loaded, so commands that load
     /// no plugin run no timer thread.
-    fn start_ticker(&self) -> Result<(), String> {
+    fn start_ticker(&self) -> Result<(), LoadError> {
         let started = self.inner.ticker.get_or_init(|| {
             let (engine, stop) = (self.inner.engine.clone(), self.inner.stop.clone());
             std::thread::Builder::new()
@@ -94,9 +96,9 @@ impl WasmHost {
                     }
                 })
                 .map(|_| ())
-                .map_err(|e| format!("cannot start the plugin timer thread: {e}"))
+                .map_err(|e| e.to_string())
         });
-        started.clone()
+        started.clone().map_err(LoadError::Timer)
     }
 
     /// The limits every plugin runs under.
@@ -115,17 +117,15 @@ impl WasmHost {
         out
     }
 
-    fn component(&self, bytes: &[u8], sha: [u8; 32]) -> Result<Component, String> {
+    fn component(&self, bytes: &[u8], sha: [u8; 32]) -> Result<Component, LoadError> {
         if let Some(c) = self.inner.compiled.lock().unwrap_or_else(|p| p.into_inner()).get(&sha) {
             return Ok(c.clone());
         }
         if bytes.starts_with(b"\0asm\x01\0\0\0") {
-            return Err("this is a core WebAssembly module, not a component; build plugins with \
-                        `linewall plugin build`, which wraps the module into a component"
-                .into());
+            return Err(LoadError::CoreModule);
         }
         let component = Component::new(&self.inner.engine, bytes)
-            .map_err(|e| format!("not a valid WebAssembly component: {}", e.root_cause()))?;
+            .map_err(|e| LoadError::NotAComponent(e.root_cause().to_string()))?;
         check_imports(&self.inner.engine, &component)?;
         let mut cache = self.inner.compiled.lock().unwrap_or_else(|p| p.into_inner());
         // Bounded: every module version loaded in a long-lived process would otherwise
@@ -140,7 +140,7 @@ impl WasmHost {
 
 /// Plugins may import nothing but types (wit-bindgen emits a type-only import for a
 /// `use`d interface); any function, resource or module import is refused.
-fn check_imports(engine: &Engine, component: &Component) -> Result<(), String> {
+fn check_imports(engine: &Engine, component: &Component) -> Result<(), LoadError> {
     let ty = component.component_type();
     let mut refused = Vec::new();
     for (name, item) in ty.imports(engine) {
@@ -155,21 +155,7 @@ fn check_imports(engine: &Engine, component: &Component) -> Result<(), String> {
             refused.push(name.to_string());
         }
     }
-    if refused.is_empty() {
-        return Ok(());
-    }
-    let mut msg = String::from("the plugin imports ");
-    for (i, n) in refused.iter().take(5).enumerate() {
-        let _ = write!(msg, "{}`{n}`", if i == 0 { "" } else { ", " });
-    }
-    if refused.len() > 5 {
-        let _ = write!(msg, " and {} more", refused.len() - 5);
-    }
-    msg.push_str(
-        "; plugins run without files, network, clock or environment and may import nothing \
-         (build for wasm32-unknown-unknown with `linewall plugin build`)",
-    );
-    Err(msg)
+    if refused.is_empty() { Ok(()) } else { Err(LoadError::Imports(refused)) }
 }
 
 impl PluginLoader for WasmHost {
@@ -178,41 +164,47 @@ impl PluginLoader for WasmHost {
     }
 
     fn load(&self, spec: &PluginSpec<'_>) -> Result<Arc<dyn PluginDetector>, String> {
+        // The engine's loader interface carries the message; the policy compiler puts it
+        // at the detector's position.
+        self.load_plugin(spec).map_err(|e| e.to_string())
+    }
+}
+
+impl WasmHost {
+    /// Loads, checks and initialises one plugin detector.
+    pub fn load_plugin(&self, spec: &PluginSpec<'_>) -> Result<Arc<dyn PluginDetector>, LoadError> {
         self.start_ticker()?;
         let limits = &self.inner.limits;
         let path = spec.module;
         // A regular file only (not /dev/zero, not a FIFO), read to at most the cap + 1 byte.
-        let bytes = linewall_engine::policy::files::read_capped(path, limits.module_bytes, true).map_err(
-            |e| match e {
-                linewall_engine::policy::files::FileError::TooLarge(cap) => {
-                    format!(
-                        "{} is larger than {cap} bytes; plugins are limited to {cap} bytes",
-                        path.display()
-                    )
+        let bytes =
+            linewall_engine::policy::files::read_capped(path, limits.module_bytes, true).map_err(|e| {
+                let path = path.to_path_buf();
+                match e {
+                    FileError::TooLarge(cap) => LoadError::TooLarge { path, cap },
+                    FileError::Io(source) => LoadError::Read { path, source },
+                    e => LoadError::NotAFile { path, reason: e.to_string() },
                 }
-                linewall_engine::policy::files::FileError::Io(e) => {
-                    format!("cannot read {}: {e}", path.display())
-                }
-                e => format!("plugin module {} {e}", path.display()),
-            },
-        )?;
+            })?;
         let sha: [u8; 32] = Sha256::digest(&bytes).into();
         if let Some(pin) = spec.sha256 {
             let actual = hex::encode(sha);
             if !pin.trim().eq_ignore_ascii_case(&actual) {
-                return Err(format!(
-                    "sha256 mismatch: the policy pins {}, but {} has {actual}",
-                    pin.trim(),
-                    path.display()
-                ));
+                return Err(LoadError::ShaMismatch {
+                    path: path.to_path_buf(),
+                    pinned: pin.trim().to_owned(),
+                    actual,
+                });
             }
         }
         let component = self.component(&bytes, sha)?;
-        let pre = self.inner.linker.instantiate_pre(&component).map_err(|e| e.to_string())?;
-        let pre = PluginPre::new(pre).map_err(|e| {
-            format!("the component does not export `{}` ({})", crate::INTERFACE, e.root_cause())
-        })?;
-        let config = serde_json::to_string(spec.config).map_err(|e| e.to_string())?;
+        let pre = self
+            .inner
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| LoadError::Instantiate(e.to_string()))?;
+        let pre = PluginPre::new(pre).map_err(|e| LoadError::MissingExport(e.root_cause().to_string()))?;
+        let config = serde_json::to_string(spec.config)?;
         let compiled = Arc::new(Compiled {
             engine: self.inner.engine.clone(),
             pre,
@@ -224,7 +216,7 @@ impl PluginLoader for WasmHost {
         // than a failure on the first message; the instance then serves the first call.
         let (first, info) =
             Instance::new(&compiled.engine, &compiled.pre, limits, &compiled.config, INIT_TICKS)
-                .map_err(|e| format!("init failed: {}", e.message))?;
+                .map_err(|e| LoadError::Init(e.message))?;
         tracing::info!(
             detector = spec.detector_id,
             plugin = %info.name,

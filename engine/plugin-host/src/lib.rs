@@ -1,7 +1,7 @@
 //! Linewall's WASM detector plugin host.
 //!
 //! A plugin is a WebAssembly component implementing the WIT world
-//! `linewall:detector/plugin@0.1.0` (`plugins/wit/detector.wit`). [`WasmHost`] implements
+//! `linewall:detector/plugin@0.1.0` (`plugins/sdk/wit/detector.wit`). [`WasmHost`] implements
 //! the engine's [`PluginLoader`](linewall_engine::plugin::PluginLoader): it compiles each
 //! module once, checks its sha256 pin and its imports (plugins may import nothing),
 //! pre-instantiates it, and runs `init(config)` once to validate the config before the
@@ -17,17 +17,19 @@ mod bindings;
 mod breaker;
 pub mod componentize;
 mod detector;
+pub mod error;
 mod host;
 mod instance;
 mod limits;
 mod stats;
 
+pub use error::LoadError;
 pub use host::WasmHost;
 pub use limits::Limits;
 pub use stats::PluginStats;
 
 /// The WIT contract every plugin implements, as shipped with this host.
-pub const WIT: &str = include_str!("../../../plugins/wit/detector.wit");
+pub const WIT: &str = include_str!("../../../plugins/sdk/wit/detector.wit");
 
 /// The exported interface a plugin must provide, with its version.
 pub const INTERFACE: &str = "linewall:detector/detector@0.1.0";

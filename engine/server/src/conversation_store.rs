@@ -130,15 +130,34 @@ impl ConversationStore for RedisStore {
         }
     }
 
-    fn save(&self, scope: &str, window: Option<&Window>, ttl: Duration) -> Result<(), StoreError> {
+    fn save(&self, scope: &str, window: Option<Window>, ttl: Duration) -> Result<(), StoreError> {
         let key = self.redis_key(scope);
         match window {
             Some(w) if !w.fragments.is_empty() => {
-                let data = self.seal(&key, w)?;
+                let data = self.seal(&key, &w)?;
                 let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
                 self.with_conn(|c| redis::cmd("SET").arg(&key).arg(data).arg("PX").arg(ms).query::<()>(c))
             }
             _ => self.with_conn(|c| redis::cmd("DEL").arg(&key).query::<()>(c)),
+        }
+    }
+
+    fn swap(&self, scope: &str, window: Option<Window>, ttl: Duration) -> Result<Window, StoreError> {
+        // One round trip: `SET … GET` (Redis 6.2+) or `GETDEL` return what they replace.
+        let key = self.redis_key(scope);
+        let old: Option<Vec<u8>> = match window {
+            Some(w) if !w.fragments.is_empty() => {
+                let data = self.seal(&key, &w)?;
+                let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+                self.with_conn(|c| {
+                    redis::cmd("SET").arg(&key).arg(data).arg("PX").arg(ms).arg("GET").query(c)
+                })?
+            }
+            _ => self.with_conn(|c| redis::cmd("GETDEL").arg(&key).query(c))?,
+        };
+        match old {
+            Some(d) => self.open(&key, &d),
+            None => Ok(Window::default()),
         }
     }
 

@@ -4,42 +4,46 @@ use linewall_engine::detect::Confidence;
 use linewall_engine::message as m;
 use linewall_engine::verdict::{self as v, Action, Mode, Severity};
 use linewall_proto::v1 as pb;
-use tonic::Status;
 
-fn channel(c: i32) -> Result<m::Channel, Status> {
+use crate::error::CallError;
+
+fn channel(c: i32) -> Result<m::Channel, CallError> {
     Ok(match pb::Channel::try_from(c) {
         Ok(pb::Channel::Unspecified | pb::Channel::Whatsapp) => m::Channel::Whatsapp,
         Ok(pb::Channel::Sms) => m::Channel::Sms,
         Ok(pb::Channel::VoiceTranscript) => m::Channel::VoiceTranscript,
         Ok(pb::Channel::Other) => m::Channel::Other,
-        Err(_) => return Err(Status::invalid_argument(format!("message.channel: unknown value {c}"))),
+        Err(_) => return Err(CallError::invalid("message.channel", format!("unknown value {c}"))),
     })
 }
 
-fn direction(d: i32) -> Result<m::Direction, Status> {
+fn direction(d: i32) -> Result<m::Direction, CallError> {
     Ok(match pb::Direction::try_from(d) {
         Ok(pb::Direction::Unspecified | pb::Direction::Outbound) => m::Direction::Outbound,
         Ok(pb::Direction::Inbound) => m::Direction::Inbound,
-        Err(_) => return Err(Status::invalid_argument(format!("message.direction: unknown value {d}"))),
+        Err(_) => return Err(CallError::invalid("message.direction", format!("unknown value {d}"))),
     })
 }
 
-fn party(p: Option<pb::Party>, field: &str) -> Result<Option<m::Party>, Status> {
+fn party(p: Option<pb::Party>, field: &str) -> Result<Option<m::Party>, CallError> {
     let Some(p) = p else { return Ok(None) };
     let role = match pb::Role::try_from(p.role) {
         Ok(pb::Role::Unspecified) => None,
         Ok(pb::Role::Internal) => Some(m::Role::Internal),
         Ok(pb::Role::External) => Some(m::Role::External),
         Err(_) => {
-            return Err(Status::invalid_argument(format!("message.{field}.role: unknown value {}", p.role)));
+            return Err(CallError::invalid(
+                format!("message.{field}.role"),
+                format!("unknown value {}", p.role),
+            ));
         }
     };
     Ok(Some(m::Party { id: p.id, phone: p.phone, role, groups: p.groups, country: p.country }))
 }
 
 /// Converts a request message; malformed input names the offending field.
-pub fn message_in(msg: Option<pb::Message>) -> Result<m::Message, Status> {
-    let msg = msg.ok_or_else(|| Status::invalid_argument("message: required"))?;
+pub fn message_in(msg: Option<pb::Message>) -> Result<m::Message, CallError> {
+    let msg = msg.ok_or_else(|| CallError::invalid("message", "required"))?;
     let has_content = !msg.text.is_empty()
         || !msg.caption.is_empty()
         || !msg.attachments.is_empty()
@@ -50,7 +54,7 @@ pub fn message_in(msg: Option<pb::Message>) -> Result<m::Message, Status> {
         || msg.order.is_some()
         || msg.reaction.is_some();
     if !has_content {
-        return Err(Status::invalid_argument("message.text: a message needs text or one content part"));
+        return Err(CallError::invalid("message.text", "a message needs text or one content part"));
     }
     Ok(m::Message {
         id: msg.id,
@@ -274,5 +278,25 @@ pub fn verdict_out(v: v::Verdict) -> pb::Verdict {
             .into_iter()
             .map(|e| pb::EvalError { detector: e.detector, error: e.error, on_error: action(e.on_error) })
             .collect(),
+    }
+}
+
+/// A policy diagnostic as the admin API returns it.
+pub fn diagnostic_to_pb(d: &linewall_engine::policy::Diagnostic) -> pb::Diagnostic {
+    use linewall_engine::policy::Severity as S;
+    let pos = |p: linewall_engine::policy::Position| pb::SourcePosition { line: p.line, column: p.column };
+    pb::Diagnostic {
+        code: d.code.as_str().to_owned(),
+        severity: match d.severity {
+            S::Error => pb::DiagnosticSeverity::Error,
+            S::Warning => pb::DiagnosticSeverity::Warning,
+        } as i32,
+        file: d.file.clone(),
+        start: d.span.as_ref().map(|s| pos(s.start)),
+        end: d.span.as_ref().map(|s| pos(s.end)),
+        byte_start: d.span.as_ref().map_or(0, |s| s.bytes.start as u64),
+        byte_end: d.span.as_ref().map_or(0, |s| s.bytes.end as u64),
+        message: d.message.clone(),
+        help: d.help.clone().unwrap_or_default(),
     }
 }

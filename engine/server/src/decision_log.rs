@@ -51,8 +51,7 @@ pub enum Target {
 }
 
 /// What happens to a request whose decision cannot be written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// The request fails with UNAVAILABLE: nothing is answered that is not on record.
     Required,
@@ -154,14 +153,9 @@ pub struct DecisionLog {
 pub struct Pending(Option<tokio::sync::oneshot::Receiver<bool>>);
 
 /// The decision could not be recorded (required mode): do not answer the request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Unrecorded(&'static str);
-
-impl std::fmt::Display for Unrecorded {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "the decision could not be recorded in the decision log ({}); not answered", self.0)
-    }
-}
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the decision could not be recorded in the decision log ({0}); not answered")]
+pub struct Unrecorded(pub(crate) &'static str);
 
 type HmacSha256 = Hmac<sha2::Sha256>;
 

@@ -1,19 +1,10 @@
-//! Prometheus metrics (`prometheus-client`), served with hyper on `--metrics-listen`:
-//! `GET /metrics` (OpenMetrics text) and `GET /healthz`.
-//!
-//! The endpoint is reachable without credentials, so it is built to be cheap to keep up:
-//! a cap on open connections, one request per connection, a deadline for the request head
-//! and for the whole connection, GET and HEAD only.
+//! Prometheus metrics (`prometheus-client`): every series the server exports. Served by
+//! [`crate::metrics_http`].
 
-use std::convert::Infallible;
-use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::AtomicI64;
 use std::time::Duration;
 
-use http_body_util::Full;
-use hyper::body::Bytes;
-use hyper::{Method, Request, Response, StatusCode, header};
 use linewall_engine::plugin::PluginStats;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -26,11 +17,6 @@ use prometheus_client::registry::Registry;
 const BUCKETS: [f64; 12] =
     [0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.05, 0.1];
 
-/// Open connections the metrics endpoint accepts at once; more are closed on accept.
-pub const HTTP_MAX_CONNECTIONS: usize = 64;
-/// The whole connection (head, answer, write) must be done within this.
-const HTTP_CONNECTION_DEADLINE: Duration = Duration::from_secs(10);
-
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RpcLabel {
     rpc: &'static str,
@@ -39,6 +25,11 @@ struct RpcLabel {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReasonLabel {
     reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StageLabel {
+    stage: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -111,6 +102,8 @@ pub struct Metrics {
     rejected: Family<ReasonLabel, Counter>,
     verdicts: Family<ActionLabel, Counter>,
     latency: Histogram,
+    running: Gauge<i64, AtomicI64>,
+    abandoned: Family<StageLabel, Counter>,
     detector_hits: Family<DetectorLabel, Counter>,
     /// Findings of values split across messages (docs/10-conversations.md), by detector.
     split_findings: Family<DetectorLabel, Counter>,
@@ -128,6 +121,15 @@ pub struct Metrics {
     decision_log: crate::decision_log::LogStats,
     /// Scrapes refill the per-scrape families; one at a time.
     scrape: Mutex<()>,
+}
+
+/// An evaluation counted in `linewall_evaluations_running` while this lives.
+pub struct Running(Gauge<i64, AtomicI64>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 fn u64_to_i64(n: u64) -> i64 {
@@ -149,6 +151,14 @@ impl Default for Metrics {
         registry.register("linewall_verdicts", "Verdicts, by action", verdicts.clone());
         let latency = Histogram::new(BUCKETS);
         registry.register("linewall_evaluation_seconds", "Time to evaluate one message", latency.clone());
+        let running = Gauge::<i64, AtomicI64>::default();
+        registry.register("linewall_evaluations_running", "Evaluations in progress now", running.clone());
+        let abandoned = Family::<StageLabel, Counter>::default();
+        registry.register(
+            "linewall_evaluations_abandoned",
+            "Evaluations stopped because the caller left or its deadline passed, by stage (queued: before it started; running: interrupted)",
+            abandoned.clone(),
+        );
         let detector_hits = Family::<DetectorLabel, Counter>::default();
         registry.register("linewall_detector_hits", "Findings, by detector", detector_hits.clone());
         let split_findings = Family::<DetectorLabel, Counter>::default();
@@ -248,6 +258,8 @@ impl Default for Metrics {
             rejected,
             verdicts,
             latency,
+            running,
+            abandoned,
             detector_hits,
             split_findings,
             detector_errors,
@@ -303,6 +315,18 @@ impl Metrics {
                 })
                 .inc();
         }
+    }
+
+    /// Counts an evaluation in progress until the returned guard is dropped.
+    pub fn evaluation_started(&self) -> Running {
+        self.running.inc();
+        Running(self.running.clone())
+    }
+
+    /// Counts an evaluation abandoned for a caller that left: `queued` (never started)
+    /// or `running` (interrupted).
+    pub fn abandoned(&self, stage: &'static str) {
+        self.abandoned.get_or_create(&StageLabel { stage }).inc();
     }
 
     /// Counts a reload and remembers its result for `/healthz`.
@@ -381,98 +405,5 @@ impl Metrics {
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut s, &self.registry);
         s
-    }
-}
-
-/// What `/healthz` says: `ok`, or `degraded` while the last policy reload is rejected
-/// (the previous set keeps serving, so it stays 200: restarting would not help).
-fn health(metrics: &Metrics) -> String {
-    if metrics.last_reload_ok() {
-        String::from("ok\n")
-    } else {
-        String::from("degraded: the last policy reload was rejected; the previous set is serving\n")
-    }
-}
-
-fn answer(
-    req: &Request<hyper::body::Incoming>,
-    metrics: &Metrics,
-    policies: &crate::state::Policies,
-) -> Response<Full<Bytes>> {
-    let reply = |status: StatusCode, content_type: &'static str, body: String| {
-        let mut r = Response::new(Full::new(Bytes::from(body)));
-        *r.status_mut() = status;
-        r.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(content_type));
-        r
-    };
-    if req.method() != Method::GET && req.method() != Method::HEAD {
-        let mut r = reply(StatusCode::METHOD_NOT_ALLOWED, "text/plain", String::from("GET or HEAD only\n"));
-        r.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("GET, HEAD"));
-        return r;
-    }
-    match req.uri().path() {
-        "/metrics" => {
-            let plugins = policies.options().plugin_loader.as_ref().map(|l| l.stats()).unwrap_or_default();
-            reply(
-                StatusCode::OK,
-                "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                metrics.render(policies.current().version(), &plugins),
-            )
-        }
-        "/healthz" => reply(StatusCode::OK, "text/plain", health(metrics)),
-        _ => reply(StatusCode::NOT_FOUND, "text/plain", String::from("not found\n")),
-    }
-}
-
-/// Serves `/metrics` and `/healthz` over HTTP/1.1 until the task is dropped.
-pub async fn serve_http(
-    listener: tokio::net::TcpListener,
-    metrics: Arc<Metrics>,
-    policies: Arc<crate::state::Policies>,
-    limits: crate::listen::Limits,
-) {
-    use hyper_util::rt::{TokioIo, TokioTimer};
-    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
-    let mut backoff = crate::listen::Backoff::default();
-    loop {
-        let sock = match listener.accept().await {
-            Ok((sock, _)) => {
-                backoff.reset();
-                sock
-            }
-            Err(e) => {
-                metrics.accept_error("metrics");
-                backoff.wait("metrics", &e).await;
-                continue;
-            }
-        };
-        let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
-            metrics.refused("metrics", "limit");
-            continue;
-        };
-        let metrics = Arc::clone(&metrics);
-        let policies = Arc::clone(&policies);
-        tokio::spawn(async move {
-            let _permit = permit;
-            metrics.connection("metrics", 1);
-            let svc = {
-                let metrics = Arc::clone(&metrics);
-                hyper::service::service_fn(move |req| {
-                    let r = answer(&req, &metrics, &policies);
-                    async move { Ok::<_, Infallible>(r) }
-                })
-            };
-            let conn = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.handshake_timeout)
-                .keep_alive(false)
-                .max_buf_size(16 << 10)
-                .serve_connection(TokioIo::new(sock), svc);
-            let deadline = HTTP_CONNECTION_DEADLINE.max(limits.handshake_timeout);
-            if tokio::time::timeout(deadline, conn).await.is_err() {
-                metrics.refused("metrics", "deadline");
-            }
-            metrics.connection("metrics", -1);
-        });
     }
 }

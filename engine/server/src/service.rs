@@ -4,15 +4,18 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use linewall_engine::eval::EvalContext;
 use linewall_engine::policy::{LoadOptions, PolicySet, PolicySource};
 use linewall_proto::v1 as pb;
 use prost::Message as _;
+use subtle::ConstantTimeEq as _;
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::convert;
 use crate::decision_log::{Pending, Unrecorded};
-use crate::state::Policies;
+use crate::error::CallError;
+use crate::state::{LoadError, Policies};
 
 /// Shared by every request (cheap to clone).
 #[derive(Clone)]
@@ -38,15 +41,12 @@ impl Evaluator {
         &self,
         req: pb::EvaluateRequest,
         stream: bool,
-    ) -> Result<(linewall_engine::Message, usize), Status> {
+    ) -> Result<(linewall_engine::Message, usize), CallError> {
         self.metrics.request(stream);
         let len = req.encoded_len();
         if len > self.max_message_bytes {
             self.metrics.rejected("too_large");
-            return Err(Status::resource_exhausted(format!(
-                "message is {len} bytes; the limit is {} bytes",
-                self.max_message_bytes
-            )));
+            return Err(CallError::TooLarge { size: len, limit: self.max_message_bytes });
         }
         convert::message_in(req.message).map(|m| (m, len)).inspect_err(|_| self.metrics.rejected("invalid"))
     }
@@ -64,8 +64,14 @@ impl Evaluator {
     }
 
     /// Evaluates and hands the decision to the log; the response may only be sent once
-    /// [`Evaluator::recorded`] accepts it.
-    fn judge(&self, set: &PolicySet, msg: &linewall_engine::Message) -> Judged {
+    /// [`Evaluator::recorded`] accepts it. `None` when the evaluation was abandoned
+    /// because `cancel` went up (the caller left or its deadline passed) while it ran.
+    fn judge(
+        &self,
+        set: &PolicySet,
+        msg: &linewall_engine::Message,
+        cancel: Option<&AtomicBool>,
+    ) -> Option<Judged> {
         if self.noop {
             let resp = pb::EvaluateResponse {
                 verdict: Some(pb::Verdict {
@@ -76,48 +82,63 @@ impl Evaluator {
                 }),
                 error: None,
             };
-            return (resp, Ok(None));
+            return Some((resp, Ok(None)));
         }
         let started = std::time::Instant::now();
-        let verdict = match &self.conversations {
-            Some(c) => c.evaluate(set, msg),
-            None => set.evaluate(msg),
+        let running = self.metrics.evaluation_started();
+        let outcome = match (&self.conversations, cancel) {
+            (Some(c), Some(flag)) => c.try_evaluate(set, msg, flag),
+            (Some(c), None) => Ok(c.evaluate(set, msg)),
+            (None, cancel) => set.try_evaluate_with(msg, EvalContext { cancel, ..EvalContext::now() }),
+        };
+        drop(running);
+        let verdict = match outcome {
+            Ok(v) => v,
+            Err(abandoned) => {
+                self.metrics.abandoned("running");
+                tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "{abandoned}");
+                return None;
+            }
         };
         self.metrics.verdict(&verdict, started.elapsed());
         let recording = match &self.decisions {
             Some(log) => log.record(msg, &verdict).map(Some),
             None => Ok(None),
         };
-        (pb::EvaluateResponse { verdict: Some(convert::verdict_out(verdict)), error: None }, recording)
+        Some((pb::EvaluateResponse { verdict: Some(convert::verdict_out(verdict)), error: None }, recording))
     }
 
     /// Waits until the decision is on record (required mode, bounded); UNAVAILABLE if it
     /// cannot be: a decision is never answered without being recorded.
-    async fn recorded(&self, (resp, recording): Judged) -> Result<pb::EvaluateResponse, Status> {
-        let unavailable = |e: Unrecorded| Status::unavailable(e.to_string());
-        if let (Some(log), Some(p)) = (&self.decisions, recording.map_err(unavailable)?) {
-            log.confirm(p).await.map_err(unavailable)?;
+    async fn recorded(&self, (resp, recording): Judged) -> Result<pb::EvaluateResponse, CallError> {
+        if let (Some(log), Some(p)) = (&self.decisions, recording?) {
+            log.confirm(p).await?;
         }
         Ok(resp)
     }
 
     /// Judges on a blocking thread, unless the caller has gone (`left`) or its deadline
     /// passed before the thread got to it (`None` then): a queue of abandoned work must
-    /// not delay the callers still waiting.
+    /// not delay the callers still waiting. `left` going up while the evaluation runs
+    /// stops it too (`None`).
     async fn judge_blocking(
         &self,
         set: Arc<PolicySet>,
         msg: linewall_engine::Message,
         deadline: Option<Deadline>,
         left: Arc<AtomicBool>,
-    ) -> Result<Option<Judged>, Status> {
+    ) -> Result<Option<Judged>, CallError> {
         let this = self.clone();
         tokio::task::spawn_blocking(move || {
             let late = deadline.is_some_and(|d| d.passed());
-            (!late && !left.load(Ordering::Relaxed)).then(|| this.judge(&set, &msg))
+            if late || left.load(Ordering::Relaxed) {
+                this.metrics.abandoned("queued");
+                return None;
+            }
+            this.judge(&set, &msg, Some(&left))
         })
         .await
-        .map_err(|_| Status::internal("evaluation task failed"))
+        .map_err(|_| CallError::TaskFailed("evaluation"))
     }
 }
 
@@ -162,10 +183,6 @@ fn deadline_of<T>(req: &Request<T>) -> Option<Deadline> {
     Some(Deadline { caller: now.checked_add(budget)?, answer_by: now.checked_add(budget.mul_f64(0.8))? })
 }
 
-fn deadline_exceeded() -> Status {
-    Status::deadline_exceeded("the caller's deadline passed before the verdict was ready")
-}
-
 /// Sets its flag when dropped: the handler's future is dropped when the caller goes away
 /// (cancellation, reset stream, closed connection) or tonic's own timeout fires.
 struct LeftGuard(Arc<AtomicBool>);
@@ -184,25 +201,14 @@ const INLINE_MAX_BYTES: usize = 8 << 10;
 /// then stops the client) until the client reads.
 pub const STREAM_QUEUE_BYTES: usize = 4 << 20;
 
-/// The field path a conversion error names (`message.channel: unknown value 9`).
-fn field_of(status: &Status) -> String {
-    status
-        .message()
-        .split_once(": ")
-        .map(|(head, _)| head)
-        .filter(|h| h.starts_with("message") && !h.contains(' '))
-        .unwrap_or_default()
-        .to_owned()
-}
-
 /// A per-message error for EvaluateStream.
-fn message_error(status: &Status, id: String) -> pb::EvaluateResponse {
+fn message_error(e: &CallError, id: String) -> pb::EvaluateResponse {
     pb::EvaluateResponse {
         verdict: None,
         error: Some(pb::MessageError {
-            code: status.code() as i32,
-            message: status.message().to_owned(),
-            field: field_of(status),
+            code: e.code() as i32,
+            message: e.to_string(),
+            field: e.field().to_owned(),
             id,
         }),
     }
@@ -219,14 +225,17 @@ impl pb::linewall_server::Linewall for Evaluator {
         let deadline = deadline_of(&request);
         let (msg, len) = self.check(request.into_inner(), false)?;
         if deadline.is_some_and(|d| d.passed()) {
-            return Err(deadline_exceeded());
+            self.metrics.abandoned("queued");
+            return Err(CallError::DeadlineExceeded.into());
         }
         let set = self.policies.current();
         if self.inline(&set, &msg, len) {
-            let out = self.recorded(self.judge(&set, &msg)).await?;
+            // A few KiB without plugins: done before the caller could be noticed leaving.
+            let judged = self.judge(&set, &msg, None).ok_or(CallError::DeadlineExceeded)?;
+            let out = self.recorded(judged).await?;
             // Past the caller's own deadline nobody reads the verdict.
             if deadline.is_some_and(|d| tokio::time::Instant::now() >= d.caller) {
-                return Err(deadline_exceeded());
+                return Err(CallError::DeadlineExceeded.into());
             }
             return Ok(Response::new(out));
         }
@@ -236,11 +245,11 @@ impl pb::linewall_server::Linewall for Evaluator {
         let work = self.judge_blocking(set, msg, deadline, left);
         let out = match deadline {
             None => work.await?,
-            Some(d) => {
-                tokio::time::timeout_at(d.answer_by, work).await.map_err(|_| deadline_exceeded())??
-            }
+            Some(d) => tokio::time::timeout_at(d.answer_by, work)
+                .await
+                .map_err(|_| CallError::DeadlineExceeded)??,
         };
-        let judged = out.ok_or_else(deadline_exceeded)?;
+        let judged = out.ok_or(CallError::DeadlineExceeded)?;
         Ok(Response::new(self.recorded(judged).await?))
     }
 
@@ -272,10 +281,7 @@ impl pb::linewall_server::Linewall for Evaluator {
                         // frame): report and end it.
                         let status = if status.code() == tonic::Code::OutOfRange {
                             this.metrics.rejected("too_large");
-                            Status::resource_exhausted(format!(
-                                "message exceeds the limit of {} bytes",
-                                this.max_message_bytes
-                            ))
+                            CallError::FrameTooLarge { limit: this.max_message_bytes }.into()
                         } else {
                             status
                         };
@@ -288,9 +294,16 @@ impl pb::linewall_server::Linewall for Evaluator {
                     Ok((msg, len)) => {
                         let set = this.policies.current();
                         let judged = if this.inline(&set, &msg, len) {
-                            Ok(this.judge(&set, &msg))
+                            this.judge(&set, &msg, None).ok_or(CallError::DeadlineExceeded)
                         } else {
-                            match this.judge_blocking(set, msg, None, Arc::clone(&left)).await {
+                            let work = this.judge_blocking(set, msg, None, Arc::clone(&left));
+                            // A client that goes away while its message is judged stops
+                            // that evaluation, not only the ones after it.
+                            let done = tokio::select! {
+                                done = work => done,
+                                () = resp_tx.closed() => break,
+                            };
+                            match done {
                                 Ok(Some(j)) => Ok(j),
                                 Ok(None) => break,
                                 Err(status) => Err(status),
@@ -323,6 +336,9 @@ impl pb::linewall_server::Linewall for Evaluator {
         Ok(Response::new(Box::pin(out)))
     }
 }
+
+/// Most messages one `PolicyAdmin/Replay` call judges.
+const MAX_REPLAY_MESSAGES: usize = 100_000;
 
 /// The administration service.
 #[derive(Clone)]
@@ -365,11 +381,17 @@ impl pb::policy_admin_server::PolicyAdmin for Admin {
         _request: Request<pb::ReloadRequest>,
     ) -> Result<Response<pb::ReloadResponse>, Status> {
         Ok(Response::new(match self.policies.reload().await {
-            Ok(version) => pb::ReloadResponse { ok: true, policy_version: version, error: String::new() },
-            Err(error) => pb::ReloadResponse {
+            Ok(version) => pb::ReloadResponse {
+                ok: true,
+                policy_version: version,
+                error: String::new(),
+                diagnostics: Vec::new(),
+            },
+            Err(e) => pb::ReloadResponse {
                 ok: false,
                 policy_version: self.policies.current().version().to_owned(),
-                error,
+                diagnostics: e.diagnostics.iter().map(crate::convert::diagnostic_to_pb).collect(),
+                error: e.message,
             },
         }))
     }
@@ -380,13 +402,13 @@ impl pb::policy_admin_server::PolicyAdmin for Admin {
     ) -> Result<Response<pb::ValidateResponse>, Status> {
         let files = request.into_inner().files;
         if files.is_empty() {
-            return Err(Status::invalid_argument("files: at least one policy file is required"));
+            return Err(CallError::invalid("files", "at least one policy file is required").into());
         }
         let options: LoadOptions = self.policies.options().clone();
         let result = tokio::task::spawn_blocking(move || {
             let sources: Vec<PolicySource> =
                 files.into_iter().map(|(name, text)| PolicySource { name, text, base_dir: None }).collect();
-            let set = PolicySet::load_sources(sources, &options).map_err(|d| d.to_string())?;
+            let set = PolicySet::load_sources(sources, &options).map_err(LoadError::from)?;
             let report = set.run_tests();
             let failures: Vec<String> = report
                 .cases
@@ -395,14 +417,72 @@ impl pb::policy_admin_server::PolicyAdmin for Admin {
                     c.failure.as_ref().map(|f| format!("test `{}` / `{}` failed: {f}", c.policy, c.name))
                 })
                 .collect();
-            if failures.is_empty() { Ok(set.version().to_owned()) } else { Err(failures.join("\n")) }
+            if failures.is_empty() {
+                Ok(set.version().to_owned())
+            } else {
+                Err(LoadError::from(failures.join("\n")))
+            }
         })
         .await
-        .map_err(|_| Status::internal("validation task failed"))?;
+        .map_err(|_| CallError::TaskFailed("validation"))?;
         Ok(Response::new(match result {
-            Ok(v) => pb::ValidateResponse { ok: true, error: String::new(), policy_version: v },
-            Err(e) => pb::ValidateResponse { ok: false, error: e, policy_version: String::new() },
+            Ok(v) => pb::ValidateResponse {
+                ok: true,
+                error: String::new(),
+                policy_version: v,
+                diagnostics: Vec::new(),
+            },
+            Err(e) => pb::ValidateResponse {
+                ok: false,
+                policy_version: String::new(),
+                diagnostics: e.diagnostics.iter().map(crate::convert::diagnostic_to_pb).collect(),
+                error: e.message,
+            },
         }))
+    }
+
+    async fn replay(
+        &self,
+        request: Request<pb::ReplayRequest>,
+    ) -> Result<Response<pb::ReplayResponse>, Status> {
+        let req = request.into_inner();
+        if req.files.is_empty() {
+            return Err(CallError::invalid("files", "at least one candidate policy file is required").into());
+        }
+        if req.messages.len() > MAX_REPLAY_MESSAGES {
+            return Err(CallError::invalid(
+                "messages",
+                format!("at most {MAX_REPLAY_MESSAGES} messages per replay"),
+            )
+            .into());
+        }
+        let options: LoadOptions = self.policies.options().clone();
+        let base = self.policies.current();
+        let report = tokio::task::spawn_blocking(move || {
+            let sources: Vec<PolicySource> = req
+                .files
+                .into_iter()
+                .map(|(name, text)| PolicySource { name, text, base_dir: None })
+                .collect();
+            let cand = PolicySet::load_sources(sources, &options).map_err(|d| d.to_string())?;
+            // A message that cannot be converted is a bad line, like an unreadable JSONL line.
+            let batch: Vec<(u64, Option<linewall_engine::Message>)> = req
+                .messages
+                .into_iter()
+                .zip(1u64..)
+                .map(|(m, line)| (line, convert::message_in(Some(m)).ok()))
+                .collect();
+            let mut report = linewall_engine::replay::Report::new(&base, &cand);
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            report.add_batch(&base, &cand, &batch, threads, req.show_text);
+            Ok::<_, String>(report)
+        })
+        .await
+        .map_err(|_| CallError::TaskFailed("replay"))?
+        .map_err(CallError::BadPolicies)?;
+        let report_json =
+            serde_json::to_string(&report).map_err(|_| CallError::Internal("report not serializable"))?;
+        Ok(Response::new(pb::ReplayResponse { report_json }))
     }
 }
 
@@ -419,7 +499,7 @@ pub fn admin_auth(
             return Ok(req);
         }
         let Some(expected) = token.as_deref() else {
-            return Err(Status::permission_denied("admin API disabled: start the server with --admin-token"));
+            return Err(CallError::AdminDisabled.into());
         };
         let given = req
             .metadata()
@@ -427,13 +507,10 @@ pub fn admin_auth(
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
         match given {
-            Some(t) if constant_time_eq(t.as_bytes(), expected.as_bytes()) => Ok(req),
-            Some(_) => Err(Status::permission_denied("invalid admin token")),
-            None => Err(Status::unauthenticated("admin calls need `authorization: Bearer <token>`")),
+            // Constant time, so the answer's timing does not tell how much of a guess was right.
+            Some(t) if bool::from(t.as_bytes().ct_eq(expected.as_bytes())) => Ok(req),
+            Some(_) => Err(CallError::BadToken.into()),
+            None => Err(CallError::NoToken.into()),
         }
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use linewall_engine::policy::{LoadOptions, PolicySet, PolicySummary};
+use linewall_engine::policy::{Diagnostic, Diagnostics, LoadOptions, PolicySet, PolicySummary};
 
 /// Where policies come from.
 #[derive(Debug, Clone)]
@@ -52,25 +52,65 @@ pub struct Policies {
     metrics: Arc<crate::metrics::Metrics>,
 }
 
-/// Loads and tests a set and checks it against `guards`; the error is what an operator
-/// needs to fix it (paths and positions, never the bytes of a file that is not a policy).
-pub fn load_checked(source: &Source, options: &LoadOptions, guards: &Guards) -> Result<PolicySet, String> {
+/// Why a policy set was not loaded: what an operator needs to fix it (paths and
+/// positions, never the bytes of a file that is not a policy).
+#[derive(Debug, Clone, Default)]
+pub struct LoadError {
+    /// One line per problem: diagnostics (`file:line:column: error[code]: message`),
+    /// failed tests, guards.
+    pub message: String,
+    /// The files' mistakes, structured (empty when the set was refused for another reason).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl LoadError {
+    /// Every diagnostic with its source snippet (for a terminal), else the message.
+    pub fn render(&self) -> String {
+        if self.diagnostics.is_empty() {
+            return self.message.clone();
+        }
+        Diagnostics { errors: self.diagnostics.clone() }.to_string()
+    }
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+impl From<Diagnostics> for LoadError {
+    fn from(d: Diagnostics) -> Self {
+        Self { message: d.render_short(), diagnostics: d.errors }
+    }
+}
+
+impl From<String> for LoadError {
+    fn from(message: String) -> Self {
+        Self { message, diagnostics: Vec::new() }
+    }
+}
+
+/// Loads and tests a set and checks it against `guards`.
+pub fn load_checked(source: &Source, options: &LoadOptions, guards: &Guards) -> Result<PolicySet, LoadError> {
     let set = match source {
-        Source::Builtin => PolicySet::builtin(options).map_err(|d| d.to_string())?,
+        Source::Builtin => PolicySet::builtin(options)?,
         Source::Path(p) => {
-            let sources = linewall_engine::policy::read_sources(p, options).map_err(|d| d.to_string())?;
+            let sources = linewall_engine::policy::read_sources(p, options)?;
             if let Some(m) = &guards.manifest {
                 crate::policy_files::check(m, p, &sources)?;
             }
-            PolicySet::load_sources(sources, options).map_err(|d| d.to_string())?
+            PolicySet::load_sources(sources, options)?
         }
     };
     let count = set.policies().len();
     if count < guards.min_policies {
-        return Err(format!(
+        return Err(LoadError::from(format!(
             "the policy set has {count} policies; at least {} required (--min-policies; --allow-empty to serve none)",
             guards.min_policies
-        ));
+        )));
     }
     let report = set.run_tests();
     if report.failed() > 0 {
@@ -81,7 +121,7 @@ pub fn load_checked(source: &Source, options: &LoadOptions, guards: &Guards) -> 
                 c.failure.as_ref().map(|f| format!("test `{}` / `{}` failed: {f}", c.policy, c.name))
             })
             .collect();
-        return Err(failures.join("\n"));
+        return Err(LoadError::from(failures.join("\n")));
     }
     Ok(set)
 }
@@ -130,7 +170,7 @@ impl Policies {
         guards: Guards,
         metrics: Arc<crate::metrics::Metrics>,
     ) -> Result<Self, String> {
-        let set = load_checked(&source, &options, &guards)?;
+        let set = load_checked(&source, &options, &guards).map_err(|e| e.render())?;
         Ok(Self {
             current: ArcSwap::from_pointee(set),
             source,
@@ -161,7 +201,7 @@ impl Policies {
 
     /// Compiles and tests a new set off the async reactor and swaps it in. On error (or
     /// after the time limit) the old set keeps serving and the reason is returned.
-    pub async fn reload(&self) -> Result<String, String> {
+    pub async fn reload(&self) -> Result<String, LoadError> {
         let _guard = self.reload_lock.lock().await;
         let source = self.source.clone();
         let options = self.options.clone();
@@ -169,8 +209,10 @@ impl Policies {
         let limit = self.guards.reload_timeout;
         let task = tokio::task::spawn_blocking(move || load_checked(&source, &options, &guards));
         let result = match tokio::time::timeout(limit, task).await {
-            Ok(joined) => joined.unwrap_or_else(|e| Err(format!("reload task failed: {e}"))),
-            Err(_) => Err(format!("reload abandoned after {} s (time limit)", limit.as_secs_f64())),
+            Ok(joined) => joined.unwrap_or_else(|e| Err(LoadError::from(format!("reload task failed: {e}")))),
+            Err(_) => {
+                Err(LoadError::from(format!("reload abandoned after {} s (time limit)", limit.as_secs_f64())))
+            }
         };
         match result {
             Ok(set) => {

@@ -1,4 +1,5 @@
-//! Reload on file change: polls the policy directory and reloads once a change has settled.
+//! Reload on file change: polls the policy directory (and the serving set's terms files,
+//! wherever they are) and reloads once a change has settled.
 //!
 //! Polling (every two seconds) rather than inotify keeps the behaviour the same on every
 //! filesystem, including network mounts and editors that replace files by renaming.
@@ -24,9 +25,18 @@ fn about_the_entry(e: &std::io::Error) -> bool {
 /// `None` when the process could not look (e.g. out of file descriptors).
 /// Links are not followed (a link loop cannot make this walk forever); a changed link
 /// target still changes the link's own entry when it is replaced.
-fn signature(path: &Path) -> Option<Vec<(PathBuf, u64, Option<SystemTime>)>> {
+fn signature(path: &Path, extra: &[PathBuf]) -> Option<Vec<(PathBuf, u64, Option<SystemTime>)>> {
     let mut out = Vec::new();
     let mut stack = vec![path.to_path_buf()];
+    // Terms files (`terms_file:`) may live outside the policy directory (`../lists/x.txt`
+    // even though it starts with the directory's path); one inside is simply seen twice.
+    for f in extra {
+        match std::fs::metadata(f) {
+            Ok(m) => out.push((f.clone(), m.len(), m.modified().ok())),
+            Err(e) if about_the_entry(&e) => out.push((f.clone(), u64::MAX, None)),
+            Err(_) => return None,
+        }
+    }
     while let Some(p) = stack.pop() {
         if out.len() >= MAX_ENTRIES {
             break;
@@ -56,8 +66,10 @@ fn signature(path: &Path) -> Option<Vec<(PathBuf, u64, Option<SystemTime>)>> {
 
 /// Watches `path` forever, reloading `policies` after each settled change.
 pub async fn watch(path: PathBuf, policies: Arc<Policies>, on_reload: impl Fn(bool) + Send + 'static) {
+    // The terms files of the set serving now (a reload may add or drop some).
+    let extra = |p: &Policies| p.current().term_files().to_vec();
     let mut last = loop {
-        if let Some(s) = signature(&path) {
+        if let Some(s) = signature(&path, &extra(&policies)) {
             break s;
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
@@ -65,13 +77,13 @@ pub async fn watch(path: PathBuf, policies: Arc<Policies>, on_reload: impl Fn(bo
     loop {
         tokio::time::sleep(Duration::from_secs(2)).await;
         // A poll that could not look (out of descriptors) is no change.
-        let Some(now) = signature(&path) else { continue };
+        let Some(now) = signature(&path, &extra(&policies)) else { continue };
         if now == last {
             continue;
         }
         // Wait for the writer to finish: reload only when two polls agree.
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let Some(settled) = signature(&path) else { continue };
+        let Some(settled) = signature(&path, &extra(&policies)) else { continue };
         if settled != now {
             continue;
         }

@@ -4,7 +4,7 @@
  * Luhn checksum over the code with every letter expanded to two digits (A=10 ... Z=35).
  *
  * No libc and no bindings generator: this file implements the component model's
- * canonical ABI for plugins/wit/detector.wit by hand, which takes ~100 lines.
+ * canonical ABI for plugins/sdk/wit/detector.wit by hand, which takes ~100 lines.
  * `linewall plugin componentize` embeds the WIT world and wraps the module.
  *
  * Confidence: medium for a valid checksum, high when the word "ISIN" precedes it within

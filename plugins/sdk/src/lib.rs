@@ -3,7 +3,7 @@
 //! A plugin is a type implementing [`Detector`]: `detect` finds spans in one field of a
 //! message, and the optional `init` reads the policy's `config` block. The
 //! [`export_detector!`] macro turns it into the WIT world `linewall:detector/plugin`
-//! (`plugins/wit/detector.wit`); `linewall plugin build` compiles it for
+//! (`wit/detector.wit`, shipped inside this crate); `linewall plugin build` compiles it for
 //! `wasm32-unknown-unknown` and wraps it into a component that imports nothing.
 //!
 //! ```ignore
@@ -27,7 +27,7 @@ use std::ops::Range;
 #[doc(hidden)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../wit",
+        path: "wit",
         world: "plugin",
         pub_export_macro: true,
         export_macro_name: "export",

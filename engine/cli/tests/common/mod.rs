@@ -1,4 +1,7 @@
-//! Shared by the end-to-end tests: the real `linewall serve` binary on a free port.
+//! Shared by the end-to-end tests: the real `linewall serve` binary. [`start`] and
+//! [`spawn`] bind port 0 and read the bound address from the server's start-up log line,
+//! so no port is guessed; [`free_port`] is left for tests that need an address before
+//! the server starts.
 
 #![allow(dead_code)]
 
@@ -36,20 +39,68 @@ pub fn free_port() -> u16 {
     }
 }
 
-/// Starts `linewall serve` with `extra` flags and connects to it.
+/// Starts `linewall serve` on port 0 with `extra` flags and connects to it.
 pub async fn start(extra: &[&str]) -> (Server, Channel) {
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let child = Command::new(env!("CARGO_BIN_EXE_linewall"))
-        .args(["serve", "--listen", &addr, "--admin-token", "s3cret-token"])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start linewall serve");
-    let server = Server { child, addr: format!("http://{addr}") };
+    let (server, _) = start_logged(extra).await;
     let ch = connect(&server.addr).await;
     (server, ch)
+}
+
+/// [`start`] with the metrics endpoint on port 0; also returns its address.
+pub async fn start_with_metrics(extra: &[&str]) -> (Server, Channel, String) {
+    let mut args = vec!["--metrics-listen", "127.0.0.1:0"];
+    args.extend_from_slice(extra);
+    let (server, metrics) = start_logged(&args).await;
+    let ch = connect(&server.addr).await;
+    (server, ch, metrics.expect("metrics address in the log"))
+}
+
+async fn start_logged(extra: &[&str]) -> (Server, Option<String>) {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let log = std::env::temp_dir().join(format!(
+        "linewall-serve-{}-{}.log",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_linewall"));
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--admin-token", "s3cret-token"]).args(extra);
+    spawn(&mut cmd, &log).await
+}
+
+/// Spawns `cmd` (a `linewall serve` with `--listen 127.0.0.1:0`) with its standard error
+/// in `log`, and waits for the start-up line; returns the server and the metrics address
+/// if it serves one.
+pub async fn spawn(cmd: &mut Command, log: &std::path::Path) -> (Server, Option<String>) {
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).expect("log file"))
+        .spawn()
+        .expect("start linewall serve");
+    let mut server = Server { child, addr: String::new() };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let line = loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if let Some(line) = text.lines().find(|l| l.contains("linewall serving")) {
+            break line.to_owned();
+        }
+        if let Ok(Some(status)) = server.child.try_wait() {
+            panic!("linewall serve exited ({status}): {text}");
+        }
+        assert!(Instant::now() < deadline, "no start-up line: {text}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let grpc = logged_field(&line, "listen").unwrap_or_else(|| panic!("no listen address: {line}"));
+    server.addr = format!("http://{grpc}");
+    let metrics = logged_field(&line, "metrics_listen").filter(|m| m != "off");
+    (server, metrics)
+}
+
+/// A field of a log line, text (` name=value`) or JSON (`"name":"value"`).
+fn logged_field(line: &str, name: &str) -> Option<String> {
+    let text = line.split(&format!(" {name}=")).nth(1).and_then(|r| r.split_whitespace().next());
+    let json = || line.split(&format!("\"{name}\":\"")).nth(1).and_then(|r| r.split('"').next());
+    text.or_else(json).map(str::to_owned)
 }
 
 /// Connects to a server that is starting, retrying for up to 30 s.

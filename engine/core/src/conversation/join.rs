@@ -81,8 +81,10 @@ pub(crate) fn skip_keywords(t: &str, mut r: Run) -> Run {
         if e == r.start || e >= r.end || b[e].is_ascii_alphanumeric() {
             return r;
         }
-        let token = t[r.start..e].to_ascii_lowercase();
-        if words.binary_search(&token.as_str()).is_err() {
+        // The words are lower case; compare without allocating a lower-cased copy.
+        let token = &b[r.start..e];
+        let lower = |w: &&str| w.bytes().cmp(token.iter().map(u8::to_ascii_lowercase));
+        if words.binary_search_by(lower).is_err() {
             return r;
         }
         let mut next = e;

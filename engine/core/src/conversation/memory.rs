@@ -66,21 +66,23 @@ impl ConversationStore for MemoryStore {
         }
     }
 
-    fn save(&self, key: &str, window: Option<&Window>, ttl: Duration) -> Result<(), StoreError> {
+    fn save(&self, key: &str, window: Option<Window>, ttl: Duration) -> Result<(), StoreError> {
+        self.swap(key, window, ttl).map(drop)
+    }
+
+    fn swap(&self, key: &str, window: Option<Window>, ttl: Duration) -> Result<Window, StoreError> {
         let mut shard = self.shard(key).lock().map_err(poisoned)?;
         let now = Instant::now();
-        match window {
-            Some(w) if !w.fragments.is_empty() => {
-                if let Some(entry) = shard.get_mut(key) {
-                    *entry = (now + ttl, w.clone());
-                } else {
-                    shard.put(key.to_owned(), (now + ttl, w.clone()));
+        let old = match window {
+            Some(w) if !w.fragments.is_empty() => match shard.get_mut(key) {
+                Some(entry) => Some(std::mem::replace(entry, (now + ttl, w))),
+                None => {
+                    shard.put(key.to_owned(), (now + ttl, w));
+                    None
                 }
-            }
-            _ => {
-                shard.pop(key);
-            }
-        }
+            },
+            _ => shard.pop(key),
+        };
         for _ in 0..PURGE_PER_SAVE {
             match shard.peek_lru() {
                 Some((_, (expires, _))) if *expires <= now => {
@@ -89,6 +91,6 @@ impl ConversationStore for MemoryStore {
                 _ => break,
             }
         }
-        Ok(())
+        Ok(old.filter(|(expires, _)| *expires > now).map(|(_, w)| w).unwrap_or_default())
     }
 }

@@ -17,12 +17,14 @@ mod store;
 mod tests;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, SystemTime};
 
 pub use join::SplitFinding;
 pub use memory::MemoryStore;
 pub use store::{ConversationStore, Fragment, StoreError, Window};
 
+use crate::eval::Abandoned;
 use crate::eval::fields::FieldPath;
 use crate::message::Message;
 use crate::normalize::Normalized;
@@ -48,6 +50,32 @@ impl Default for Config {
 
 /// Default number of conversation scopes the in-process store remembers.
 pub const DEFAULT_CAPACITY: usize = 100_000;
+/// Longest window accepted (`--conversation-window`), in seconds: a day.
+pub const MAX_WINDOW_SECS: u64 = 86_400;
+/// Most messages one value may span (`--conversation-messages`): each more adds join
+/// attempts to every completing message.
+pub const MAX_MESSAGES: usize = 8;
+
+impl Config {
+    /// The defaults with the window and message count an operator chose (`None` keeps
+    /// the default); the error names the limit.
+    pub fn with(window_secs: Option<u64>, max_messages: Option<usize>) -> Result<Self, String> {
+        let mut config = Self::default();
+        if let Some(secs) = window_secs {
+            if !(1..=MAX_WINDOW_SECS).contains(&secs) {
+                return Err(format!("the conversation window must be 1 to {MAX_WINDOW_SECS} seconds"));
+            }
+            config.window = Duration::from_secs(secs);
+        }
+        if let Some(n) = max_messages {
+            if !(2..=MAX_MESSAGES).contains(&n) {
+                return Err(format!("the conversation message count must be 2 to {MAX_MESSAGES}"));
+            }
+            config.max_messages = n;
+        }
+        Ok(config)
+    }
+}
 
 /// Judges messages in their conversation: joins split values, remembers fragments.
 pub struct Conversations {
@@ -89,8 +117,31 @@ fn unix_ms(t: SystemTime) -> i64 {
 pub fn scope_key(msg: &Message) -> String {
     let sender =
         msg.sender.as_ref().map_or("", |p| if p.id.is_empty() { p.phone.as_str() } else { p.id.as_str() });
-    let (t, c) = (msg.tenant.as_str(), msg.conversation_id.as_str());
-    format!("{}:{t}{}:{c}{}{}:{sender}", t.len(), c.len(), msg.direction.as_str(), sender.len())
+    let (t, c, d) = (msg.tenant.as_str(), msg.conversation_id.as_str(), msg.direction.as_str());
+    // Built by hand: `format!` costs a measurable share of a message's added cost.
+    let mut key = String::with_capacity(t.len() + c.len() + d.len() + sender.len() + 32);
+    for part in [t, c, d, sender] {
+        push_decimal(&mut key, part.len());
+        key.push(':');
+        key.push_str(part);
+    }
+    key
+}
+
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut String, n: usize) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[i..].iter().map(|&b| char::from(b)));
 }
 
 impl<'m> Turn<'m> {
@@ -111,7 +162,12 @@ impl<'m> Turn<'m> {
         let mut boundary = fragment::boundary(norm.text());
         boundary.leading = boundary.leading.map(|r| join::skip_keywords(norm.text(), r));
         boundary.trailing = boundary.trailing.map(|r| join::skip_keywords(norm.text(), r));
-        let now_ms = msg.sent_at.as_deref().and_then(parse_ms).unwrap_or_else(|| unix_ms(arrival));
+        // The time only matters to a message with a fragment (parsing it is not free).
+        let now_ms = if boundary.leading.is_some() || boundary.trailing.is_some() {
+            msg.sent_at.as_deref().and_then(parse_ms).unwrap_or_else(|| unix_ms(arrival))
+        } else {
+            0
+        };
         Some(Self { key: scope_key(msg), now_ms, field, text, norm, boundary })
     }
 
@@ -183,20 +239,73 @@ impl Conversations {
     /// Judges `msg` in its conversation, arrived at `arrival` (used when it has no
     /// `sent_at`). A message without a conversation is judged alone.
     pub fn evaluate_at(&self, set: &PolicySet, msg: &Message, arrival: SystemTime) -> Verdict {
-        let Some(turn) = Turn::of(msg, arrival) else { return set.evaluate(msg) };
-        let mut failure = None;
+        self.try_evaluate_at(set, msg, arrival, None)
+            .unwrap_or_else(|a| set.abandoned_verdict(msg, crate::eval::EvalContext::now().decision_id, a))
+    }
+
+    /// Judges `msg` in its conversation, arrived now, unless `cancel` is raised first: then
+    /// it stops with [`Abandoned`] and the conversation's window is left as it was.
+    pub fn try_evaluate(
+        &self,
+        set: &PolicySet,
+        msg: &Message,
+        cancel: &AtomicBool,
+    ) -> Result<Verdict, Abandoned> {
+        self.try_evaluate_at(set, msg, SystemTime::now(), Some(cancel))
+    }
+
+    fn try_evaluate_at(
+        &self,
+        set: &PolicySet,
+        msg: &Message,
+        arrival: SystemTime,
+        cancel: Option<&AtomicBool>,
+    ) -> Result<Verdict, Abandoned> {
+        let Some(turn) = Turn::of(msg, arrival) else {
+            return set.try_evaluate_with(
+                msg,
+                crate::eval::EvalContext { cancel, ..crate::eval::EvalContext::now() },
+            );
+        };
         let b = turn.boundary;
-        // Only a message that starts with a fragment can complete a value, or continue a
+        if b.leading.is_none() && b.trailing.is_none() {
+            // No fragment (most messages): judged alone; only an open chain of the scope
+            // is broken, so a later fragment does not join across this message.
+            let cx = crate::eval::EvalContext { cancel, ..crate::eval::EvalContext::now() };
+            let mut verdict = set.try_evaluate_with(msg, cx)?;
+            if let Err(e) = self.store.save(&turn.key, None, self.config.window) {
+                self.fail_closed(&mut verdict, e);
+            }
+            return Ok(verdict);
+        }
+        let mut failure = None;
+        let window = self.config.window;
+        // Only a message that starts with a fragment can complete a value or continue a
         // chain; any other text-bearing message just starts a new chain (or none).
-        let chain = match b.leading {
-            Some(_) => match self.store.load(&turn.key) {
-                Ok(w) => self.live(w, msg, turn.now_ms),
+        // A cancellable call must leave the window as it was: read now, write at the end.
+        let read_then_write = b.only || cancel.is_some();
+        let (chain, saved) = match (read_then_write, b.leading) {
+            // Nothing but a fragment: the chain grows, so it is read, then written below.
+            (true, Some(_)) => match self.store.load(&turn.key) {
+                Ok(w) => (self.live(w, msg, turn.now_ms), false),
                 Err(e) => {
                     failure = Some(e);
-                    Vec::new()
+                    (Vec::new(), false)
                 }
             },
-            None => Vec::new(),
+            // Starts with a fragment: the next window is its trailing fragment (or none)
+            // whatever the chain was, so the old window is read as it is replaced.
+            (false, Some(_)) => {
+                let next = b.trailing.map(|t| Window { fragments: vec![turn.fragment(t, &msg.id)] });
+                match self.store.swap(&turn.key, next, window) {
+                    Ok(w) => (self.live(w, msg, turn.now_ms), true),
+                    Err(e) => {
+                        failure = Some(e);
+                        (Vec::new(), true)
+                    }
+                }
+            }
+            (_, None) => (Vec::new(), false),
         };
         let splits = match b.leading {
             Some(lead) if !chain.is_empty() => join::find(set, &turn, lead, &chain),
@@ -213,8 +322,9 @@ impl Conversations {
                 split: true,
             })
             .collect();
-        let cx = crate::eval::EvalContext { extra_findings: &extra, ..crate::eval::EvalContext::now() };
-        let mut verdict = set.evaluate_with(msg, cx);
+        let cx =
+            crate::eval::EvalContext { extra_findings: &extra, cancel, ..crate::eval::EvalContext::now() };
+        let mut verdict = set.try_evaluate_with(msg, cx)?;
         // Name the earlier fragments of each split value on its rendered finding.
         for s in &splits {
             let id = &set.detectors[s.detector].id;
@@ -229,35 +339,42 @@ impl Conversations {
                 f.parts.clone_from(&s.parts);
             }
         }
-        let next = match (b.only, b.leading, b.trailing) {
-            (true, Some(lead), _) => {
-                let mut chain = chain;
-                chain.push(turn.fragment(lead, &msg.id));
-                let keep = self.config.max_messages.saturating_sub(1).max(1);
-                if chain.len() > keep {
-                    chain.drain(..chain.len() - keep);
+        if !saved {
+            let next = match (b.only, b.leading, b.trailing) {
+                (true, Some(lead), _) => {
+                    let mut chain = chain;
+                    chain.push(turn.fragment(lead, &msg.id));
+                    let keep = self.config.max_messages.saturating_sub(1).max(1);
+                    if chain.len() > keep {
+                        chain.drain(..chain.len() - keep);
+                    }
+                    Some(Window { fragments: chain })
                 }
-                Some(Window { fragments: chain })
+                (_, _, Some(trail)) => Some(Window { fragments: vec![turn.fragment(trail, &msg.id)] }),
+                _ => None,
+            };
+            if let Err(e) = self.store.save(&turn.key, next, window) {
+                failure.get_or_insert(e);
             }
-            (_, _, Some(trail)) => Some(Window { fragments: vec![turn.fragment(trail, &msg.id)] }),
-            _ => None,
-        };
-        if let Err(e) = self.store.save(&turn.key, next.as_ref(), self.config.window) {
-            failure.get_or_insert(e);
         }
         if let Some(e) = failure {
-            let on_error = self.config.on_error;
-            verdict.errors.push(EvalError {
-                detector: String::from("conversation"),
-                error: e.to_string(),
-                on_error,
-            });
-            if on_error > verdict.action {
-                verdict.action = on_error;
-                verdict.delivered = None;
-            }
+            self.fail_closed(&mut verdict, e);
         }
-        verdict
+        Ok(verdict)
+    }
+
+    /// Records a store failure on `verdict` and applies `on_error` (block by default).
+    fn fail_closed(&self, verdict: &mut Verdict, e: StoreError) {
+        let on_error = self.config.on_error;
+        verdict.errors.push(EvalError {
+            detector: String::from("conversation"),
+            error: e.to_string(),
+            on_error,
+        });
+        if on_error > verdict.action {
+            verdict.action = on_error;
+            verdict.delivered = None;
+        }
     }
 
     /// The fragments of `w` that may still join with a message sent at `now_ms`: inside

@@ -65,8 +65,16 @@ pub struct StoreError(pub String);
 pub trait ConversationStore: Send + Sync {
     /// The window of a scope (empty if none or expired).
     fn load(&self, key: &str) -> Result<Window, StoreError>;
-    /// Replaces the window of a scope, expiring after `ttl`; `None` forgets it.
-    fn save(&self, key: &str, window: Option<&Window>, ttl: Duration) -> Result<(), StoreError>;
+    /// Replaces the window of a scope, expiring after `ttl`; `None` (or an empty window)
+    /// forgets it.
+    fn save(&self, key: &str, window: Option<Window>, ttl: Duration) -> Result<(), StoreError>;
+    /// Replaces the window of a scope like [`save`](Self::save) and returns the one it
+    /// replaced (empty if none or expired). Stores override it to do both in one step.
+    fn swap(&self, key: &str, window: Option<Window>, ttl: Duration) -> Result<Window, StoreError> {
+        let old = self.load(key)?;
+        self.save(key, window, ttl)?;
+        Ok(old)
+    }
     /// True when calls leave the process (network I/O): callers keep them off reactor threads.
     fn is_remote(&self) -> bool {
         false

@@ -215,12 +215,12 @@ fn the_memory_store_is_bounded_and_expires() {
         }],
     };
     for i in 0..1000 {
-        store.save(&format!("scope-{i}"), Some(&w), Duration::from_secs(60)).expect("save");
+        store.save(&format!("scope-{i}"), Some(w.clone()), Duration::from_secs(60)).expect("save");
     }
     assert!(store.len() <= 32 + 16, "{} scopes kept", store.len());
     assert_eq!(store.load("scope-999").expect("load"), w);
     assert_eq!(store.load("scope-0").expect("load"), Window::default(), "least recently used went first");
-    store.save("short", Some(&w), Duration::from_millis(1)).expect("save");
+    store.save("short", Some(w.clone()), Duration::from_millis(1)).expect("save");
     std::thread::sleep(Duration::from_millis(5));
     assert_eq!(store.load("short").expect("load"), Window::default(), "expired with the window");
     store.save("scope-999", None, Duration::from_secs(60)).expect("forget");

@@ -11,13 +11,80 @@ pub struct Field<'a> {
     text: &'a str,
     year: i32,
     runs: OnceCell<Vec<Run>>,
+    run_lengths: OnceCell<u64>,
+    words: OnceCell<Vec<Word>>,
+}
+
+/// A maximal run of ASCII word bytes (`[A-Za-z0-9_]`): exactly what `(?-u:\b)` delimits,
+/// so a token regex anchored by it on both sides matches whole words only. Detectors of
+/// token-shaped identifiers ask for words of their length and character mix instead of
+/// running their own regex over the whole text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Word {
+    /// Byte offset of the first byte.
+    pub start: u32,
+    /// Byte offset after the last byte.
+    pub end: u32,
+    /// ASCII digits in it.
+    pub digits: u16,
+    /// ASCII upper-case letters in it.
+    pub upper: u16,
+    /// ASCII lower-case letters in it.
+    pub lower: u16,
+}
+
+impl Word {
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    /// Whether the word is empty (never, for a word of [`Field::words`]).
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
+
+    /// Whether it holds an underscore (letters and digits do not add up to its length).
+    pub fn has_underscore(&self) -> bool {
+        usize::from(self.digits) + usize::from(self.upper) + usize::from(self.lower) != self.len()
+    }
+}
+
+/// The words of `text` (see [`Word`]); counts saturate for absurdly long words.
+fn words(text: &str) -> Vec<Word> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if !(b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let (mut digits, mut upper, mut lower) = (0u16, 0u16, 0u16);
+        while i < b.len() {
+            let c = b[i];
+            if c.is_ascii_digit() {
+                digits = digits.saturating_add(1);
+            } else if c.is_ascii_uppercase() {
+                upper = upper.saturating_add(1);
+            } else if c.is_ascii_lowercase() {
+                lower = lower.saturating_add(1);
+            } else if c != b'_' {
+                break;
+            }
+            i += 1;
+        }
+        out.push(Word { start: start as u32, end: i as u32, digits, upper, lower });
+    }
+    out
 }
 
 impl<'a> Field<'a> {
     /// The context of a field whose normalized text is `text`, judged in `year` (the
     /// calendar year of the decision's clock, which the caller supplies).
     pub fn new(text: &'a str, year: i32) -> Self {
-        Self { text, year, runs: OnceCell::new() }
+        Self { text, year, runs: OnceCell::new(), run_lengths: OnceCell::new(), words: OnceCell::new() }
     }
 
     /// The calendar year of the decision (detectors that judge dates use it, never the
@@ -34,6 +101,16 @@ impl<'a> Field<'a> {
     /// The digit runs of the text (see [`digits`]), tokenized on first use.
     pub fn runs(&self) -> &[Run] {
         self.runs.get_or_init(|| digits::runs(self.text))
+    }
+
+    /// The lengths of the text's digit runs as a [`Gate::RunLengths`](super::Gate) set.
+    pub fn run_lengths(&self) -> u64 {
+        *self.run_lengths.get_or_init(|| self.runs().iter().fold(0, |m, r| m | 1 << r.len.min(63)))
+    }
+
+    /// The words of the text (see [`Word`]), tokenized on first use.
+    pub fn words(&self) -> &[Word] {
+        self.words.get_or_init(|| words(self.text))
     }
 
     /// Whether one of the label `words` occurs (ASCII case-insensitive) entirely within
@@ -84,6 +161,45 @@ mod tests {
         assert!(f.has_word(30, n, &["secret"]), "`_` separates words in identifiers");
         assert!(!f.has_word(30, n, &["akia"]));
         assert!(f.has_word(30, n, &["akia*"]), "a `*` word is a prefix");
+    }
+
+    #[test]
+    fn words_are_what_an_ascii_word_boundary_delimits() {
+        let f = Field::new("ISIN US0378331005, aws_key=AB12 é9x", 2026);
+        let w: Vec<(&str, u16, u16, u16, bool)> = f
+            .words()
+            .iter()
+            .map(|w| {
+                (&f.text()[w.start as usize..w.end as usize], w.digits, w.upper, w.lower, w.has_underscore())
+            })
+            .collect();
+        assert_eq!(
+            w,
+            [
+                ("ISIN", 0, 4, 0, false),
+                ("US0378331005", 10, 2, 0, false),
+                ("aws_key", 0, 0, 6, true),
+                ("AB12", 2, 2, 0, false),
+                ("9x", 1, 0, 1, false),
+            ]
+        );
+    }
+
+    #[test]
+    fn run_length_gates_see_the_lengths_of_the_runs() {
+        use crate::detect::{run_lengths, runs_of_at_least};
+        let f = Field::new(
+            "SSN 536-22-8174, 12 items, card 4111 1111 1111 1111 1111 1111 1111 1111 1111 1111 1111 1111 1111 1111 1111 1111 1",
+            2026,
+        );
+        let m = f.run_lengths();
+        assert_ne!(m & run_lengths(&[9]), 0);
+        assert_ne!(m & run_lengths(&[2]), 0);
+        assert_eq!(m & run_lengths(&[3, 10]), 0);
+        assert_ne!(m & runs_of_at_least(60), 0, "a run of 65 digits counts as 63 or more");
+        assert_eq!(Field::new("no digits", 2026).run_lengths(), 0);
+        assert_eq!(runs_of_at_least(12) & run_lengths(&[11]), 0);
+        assert_ne!(runs_of_at_least(12) & run_lengths(&[12, 80]), 0);
     }
 
     #[test]

@@ -62,12 +62,33 @@ pub enum Gate {
     Always,
     /// Run only if the text holds at least this many ASCII digits.
     MinDigits(usize),
+    /// Run only if the text holds a digit run (see [`builtin::digits`]) whose length is
+    /// in this set: bit `i` stands for `i` digits, bit 63 for 63 or more. Build it with
+    /// [`run_lengths`] or [`runs_of_at_least`]. The runs are tokenized once per field and
+    /// shared, so this gate costs one AND for every detector that uses it.
+    RunLengths(u64),
     /// Run only if the text holds one of these bytes.
     AnyByte(&'static [u8]),
     /// Run only if the text holds one of these literals (ASCII case-insensitive).
     AnyLiteral(&'static [&'static str]),
     /// Run only if one of the detector's context keywords occurs in the text.
     Keywords,
+}
+
+/// The [`Gate::RunLengths`] set of these exact lengths.
+pub const fn run_lengths(lens: &[usize]) -> u64 {
+    let mut mask = 0u64;
+    let mut i = 0;
+    while i < lens.len() {
+        mask |= 1 << if lens[i] > 63 { 63 } else { lens[i] };
+        i += 1;
+    }
+    mask
+}
+
+/// The [`Gate::RunLengths`] set of every length from `n` up.
+pub const fn runs_of_at_least(n: usize) -> u64 {
+    if n > 63 { 1 << 63 } else { !0u64 << n }
 }
 
 /// The matching logic of a detector: built-in, policy-local (pattern, terms) and plugin

@@ -15,6 +15,7 @@ mod render;
 mod scan;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
 use decide::RuleRef;
@@ -27,17 +28,9 @@ use crate::policy::PolicySet;
 use crate::policy::model::RecordMode;
 use crate::verdict::{Action, EvalError, Verdict};
 
-/// A finding before it is rendered, in original byte offsets.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RawFinding {
-    pub detector: usize,
-    pub field: FieldPath,
-    pub start: usize,
-    pub end: usize,
-    pub confidence: Confidence,
-    /// Joined across messages (docs/10-conversations.md), not found in this one alone.
-    pub split: bool,
-}
+/// A finding before it is rendered, in original byte offsets: the same record as an
+/// [`ExtraFinding`], so extra findings join the scan's without a copy.
+pub(crate) type RawFinding = ExtraFinding;
 
 /// A finding established outside the message's own fields' scan (for example a value
 /// split across the messages of a conversation, completed by this one), which rules
@@ -68,14 +61,29 @@ pub struct EvalContext<'a> {
     pub now: SystemTime,
     /// Findings from outside the message's scan (see [`ExtraFinding`]).
     pub extra_findings: &'a [ExtraFinding],
+    /// Raised by the caller when it no longer waits for the verdict (it went away, or its
+    /// deadline passed): the evaluation then stops at the next field, detector or plugin
+    /// call instead of running to completion (see [`PolicySet::try_evaluate_with`]).
+    pub cancel: Option<&'a AtomicBool>,
 }
 
 impl EvalContext<'static> {
     /// A fresh time-ordered (UUIDv7) decision id and the system clock.
     pub fn now() -> Self {
         let now = SystemTime::now();
-        Self { decision_id: decision_id(now), now, extra_findings: &[] }
+        Self { decision_id: decision_id(now), now, extra_findings: &[], cancel: None }
     }
+}
+
+/// An evaluation stopped before its verdict because its caller raised
+/// [`EvalContext::cancel`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("evaluation abandoned: its caller no longer waits for the verdict")]
+pub struct Abandoned;
+
+/// Whether the caller of an evaluation has raised its cancel flag.
+pub(crate) fn cancelled(cancel: Option<&AtomicBool>) -> bool {
+    cancel.is_some_and(|c| c.load(Ordering::Relaxed))
 }
 
 /// A UUIDv7 decision id for `now`: time-ordered and unique per process without a lock
@@ -128,9 +136,22 @@ impl PolicySet {
 
     /// Judges one message with the decision id, clock and extra findings of `cx`.
     /// Never fails: detector failures become `errors` entries and their fail mode applies.
+    /// An evaluation abandoned through `cx.cancel` fails closed (a `block` verdict naming
+    /// the abandonment); [`PolicySet::try_evaluate_with`] tells it apart instead.
     pub fn evaluate_with(&self, msg: &Message, cx: EvalContext<'_>) -> Verdict {
+        let decision_id = cx.decision_id.clone();
+        self.try_evaluate_with(msg, cx).unwrap_or_else(|a| self.abandoned_verdict(msg, decision_id, a))
+    }
+
+    /// Judges one message like [`PolicySet::evaluate_with`], but stops with [`Abandoned`]
+    /// as soon as it sees `cx.cancel` raised (checked before each field, detector and
+    /// plugin call), so work for a caller that left does not run to completion.
+    pub fn try_evaluate_with(&self, msg: &Message, cx: EvalContext<'_>) -> Result<Verdict, Abandoned> {
+        if cancelled(cx.cancel) {
+            return Err(Abandoned);
+        }
         if decide::is_opt_out(msg) {
-            return Verdict {
+            return Ok(Verdict {
                 id: msg.id.clone(),
                 action: Action::Allow,
                 delivered: None,
@@ -142,15 +163,20 @@ impl PolicySet {
                 policy_version: self.version.clone(),
                 decision_id: cx.decision_id,
                 errors: Vec::new(),
-            };
+            });
         }
         let kinds = decide::kinds_of(msg);
         let mut needed = NEEDED.with(|n| n.take());
         needed.clear();
         needed.resize(self.detectors.len(), false);
         let candidates = self.candidate_rules(msg, &kinds, &mut needed);
-        let (mut raw, mut errors) = self.scan_message(msg, &needed, year_of(cx.now));
+        let (mut raw, mut errors) = self.scan_message(msg, &needed, year_of(cx.now), cx.cancel);
         NEEDED.with(|n| n.replace(needed));
+        // The scan stops early once the flag is up; what it found is then incomplete and
+        // must not become a verdict.
+        if cancelled(cx.cancel) {
+            return Err(Abandoned);
+        }
         if !cx.extra_findings.is_empty() {
             merge_extra(&mut raw, cx.extra_findings, self.detectors.len());
         }
@@ -160,7 +186,7 @@ impl PolicySet {
         let notice = self.notice(&decision.fired, action);
         let (delivered, record) = self.redact_message(msg, &decision.fired, &raw, &mut action, &mut errors);
         let findings = self.render(msg, &raw, &decision.fired);
-        Verdict {
+        Ok(Verdict {
             id: msg.id.clone(),
             action,
             delivered,
@@ -172,11 +198,40 @@ impl PolicySet {
             policy_version: self.version.clone(),
             decision_id: cx.decision_id,
             errors,
+        })
+    }
+
+    /// The fail-closed verdict of an evaluation abandoned through its cancel flag: the
+    /// message is blocked, and nothing about its content is reported.
+    pub(crate) fn abandoned_verdict(&self, msg: &Message, decision_id: String, why: Abandoned) -> Verdict {
+        Verdict {
+            id: msg.id.clone(),
+            action: Action::Block,
+            delivered: None,
+            record: msg.clone(),
+            findings: Vec::new(),
+            matched: Vec::new(),
+            notice: None,
+            alerts: Vec::new(),
+            policy_version: self.version.clone(),
+            decision_id,
+            errors: vec![EvalError {
+                detector: String::from("evaluation"),
+                error: why.to_string(),
+                on_error: Action::Block,
+            }],
         }
     }
 
-    /// Scans every field with the detectors flagged in `needed`.
-    fn scan_message(&self, msg: &Message, needed: &[bool], year: i32) -> (Vec<RawFinding>, Vec<EvalError>) {
+    /// Scans every field with the detectors flagged in `needed`; stops early (with
+    /// partial results the caller discards) once `cancel` is raised.
+    fn scan_message(
+        &self,
+        msg: &Message,
+        needed: &[bool],
+        year: i32,
+        cancel: Option<&AtomicBool>,
+    ) -> (Vec<RawFinding>, Vec<EvalError>) {
         let mut raw: Vec<RawFinding> = Vec::new();
         let mut errors: Vec<EvalError> = Vec::new();
         if !needed.iter().any(|&n| n) {
@@ -196,8 +251,11 @@ impl PolicySet {
                 Ok(s) => s,
                 Err(_) => &mut fresh,
             };
-            let run = scan::MessageScan { needed, msg, year };
+            let run = scan::MessageScan { needed, msg, year, cancel };
             fields::for_each(msg, |path, text| {
+                if cancelled(cancel) {
+                    return;
+                }
                 self.scan_field(&run, path, text, scratch, &mut raw, &mut errors);
             });
         });
@@ -280,14 +338,7 @@ fn merge_extra(raw: &mut Vec<RawFinding>, extra: &[ExtraFinding], detectors: usi
             .iter()
             .any(|f| f.detector == x.detector && f.field == x.field && f.start == x.start && f.end == x.end);
         if !dup {
-            raw.push(RawFinding {
-                detector: x.detector,
-                field: x.field,
-                start: x.start,
-                end: x.end,
-                confidence: x.confidence,
-                split: x.split,
-            });
+            raw.push(*x);
         }
     }
     raw.sort_by_key(|f| (f.field, f.start, f.end, f.detector));
@@ -311,7 +362,12 @@ mod tests {
     fn the_decision_id_and_the_clock_come_from_the_caller() {
         let set = builtin_catalogue().expect("catalogue");
         let msg = Message::text("DOB: 04/12/1985");
-        let cx = |year| EvalContext { decision_id: format!("d-{year}"), now: at(year), extra_findings: &[] };
+        let cx = |year| EvalContext {
+            decision_id: format!("d-{year}"),
+            now: at(year),
+            extra_findings: &[],
+            cancel: None,
+        };
         let then = set.evaluate_with(&msg, cx(1988));
         assert_eq!(then.decision_id, "d-1988");
         assert!(
@@ -343,7 +399,12 @@ mod tests {
         assert_eq!(alone.action, Action::Allow);
         let v = set.evaluate_with(
             &msg,
-            EvalContext { decision_id: String::from("d"), now: SystemTime::now(), extra_findings: &extra },
+            EvalContext {
+                decision_id: String::from("d"),
+                now: SystemTime::now(),
+                extra_findings: &extra,
+                cancel: None,
+            },
         );
         assert_eq!(v.action, Action::Block);
         assert_eq!(v.findings.len(), 1);

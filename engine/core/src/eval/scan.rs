@@ -9,7 +9,7 @@ use crate::message::Message;
 use crate::normalize::Normalized;
 use crate::plugin::PluginInput;
 use crate::policy::PolicySet;
-use crate::policy::compile::{CompiledGate, LitRole, Matcher};
+use crate::policy::compile::{CompiledGate, LitRole, Matcher, TermsMatcher};
 use crate::verdict::EvalError;
 
 /// Buffers reused across the fields of one message.
@@ -34,6 +34,8 @@ pub(crate) struct MessageScan<'a> {
     pub msg: &'a Message,
     /// The year of the decision's clock (for detectors that judge dates).
     pub year: i32,
+    /// The caller's cancel flag: once raised, no further detector or plugin runs.
+    pub cancel: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 impl PolicySet {
@@ -69,9 +71,13 @@ impl PolicySet {
             if !run.needed[d] {
                 continue;
             }
+            if super::cancelled(run.cancel) {
+                return;
+            }
             let open = match entry.gate {
                 CompiledGate::Always => true,
                 CompiledGate::MinDigits(n) => digits >= n,
+                CompiledGate::RunLengths(m) => digits > 0 && field.run_lengths() & m != 0,
                 CompiledGate::AnyByte(set) => any_byte(set, bytes),
                 CompiledGate::Literal => s.literal_open[d],
                 CompiledGate::Keywords => s.keyword_seen[d],
@@ -112,7 +118,9 @@ impl PolicySet {
         match &entry.matcher {
             Matcher::Builtin(b) => b.matcher.find_in_field(field, &mut s.candidates),
             Matcher::Pattern(p) => p.find_in_field(field, &mut s.candidates),
-            Matcher::Terms => terms_candidates(self, d, t.as_bytes(), &s.hits, entry.base, &mut s.candidates),
+            Matcher::Terms(m) => {
+                terms_candidates(self, d, m, t.as_bytes(), &s.hits, entry.base, &mut s.candidates)
+            }
             Matcher::Plugin { plugin, on_error } => {
                 let msg = run.msg;
                 let input = PluginInput {
@@ -219,8 +227,12 @@ impl PolicySet {
         let mut needed = vec![false; self.detectors.len()];
         needed[detector] = true;
         let msg = Message::text(text);
-        let run =
-            MessageScan { needed: &needed, msg: &msg, year: super::year_of(std::time::SystemTime::now()) };
+        let run = MessageScan {
+            needed: &needed,
+            msg: &msg,
+            year: super::year_of(std::time::SystemTime::now()),
+            cancel: None,
+        };
         let mut out = Vec::new();
         let mut errors = Vec::new();
         self.scan_field(&run, FieldPath::Text, text, &mut Scratch::default(), &mut out, &mut errors);
@@ -248,6 +260,7 @@ impl PolicySet {
 fn terms_candidates(
     set: &PolicySet,
     d: usize,
+    m: &TermsMatcher,
     bytes: &[u8],
     hits: &[(u32, u32, u32)],
     base: crate::detect::Confidence,
@@ -256,8 +269,10 @@ fn terms_candidates(
     let mut mine: Vec<(usize, usize)> = hits
         .iter()
         .filter(|&&(p, s, e)| {
+            let (s, e) = (s as usize, e as usize);
             set.literal_roles[p as usize].contains(&(d, LitRole::Term))
-                && is_word_boundary(bytes, s as usize, e as usize)
+                && (!m.whole_word || is_word_boundary(bytes, s, e))
+                && m.exact.as_ref().is_none_or(|x| bytes.get(s..e).is_some_and(|b| x.contains(b)))
         })
         .map(|&(_, s, e)| (s as usize, e as usize))
         .collect();

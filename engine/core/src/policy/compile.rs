@@ -24,12 +24,20 @@ use crate::verdict::{Action, Mode, Severity};
 
 /// Largest compiled size of one policy regex.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
+/// Largest compiled size (Thompson NFA bytes) of all the policy regexes of a set together.
+/// Compiling takes time about proportional to that size, and a set is compiled at every
+/// reload: 200 patterns such as `(?:\w+\s*){1,20}` (Unicode classes, repeated) took
+/// seconds. The shipped packs use a few KiB.
+const REGEX_SET_BUDGET: usize = 512 << 10;
 /// Longest dictionary term, in bytes. Building the automaton's DFA costs time quadratic
 /// in a long repetitive term (10,000 characters took 9 s); a term is a word or a phrase.
 const MAX_TERM_BYTES: usize = 256;
 /// Above this many pattern bytes the literal automaton is left to choose a (contiguous)
-/// NFA instead of a full DFA, whose build time and memory grow much faster.
-const MAX_DFA_PATTERN_BYTES: usize = 64 << 10;
+/// NFA instead of a full DFA, whose build time and memory grow much faster (60 KiB of
+/// keywords took over a second). The shipped packs and the built-ins stay well below.
+const MAX_DFA_PATTERN_BYTES: usize = 24 << 10;
+/// Automata kept for reuse (see [`build_automaton`]).
+const RECENT_AUTOMATA: usize = 4;
 /// Default context-word window, in bytes either side of a match.
 const DEFAULT_KEYWORD_WINDOW: usize = 40;
 /// Default plugin wall-clock budget.
@@ -42,9 +50,17 @@ pub(crate) enum Matcher {
     /// A policy regex, with an optional validator.
     Pattern(PatternDetector),
     /// Dictionary terms; matches come from the shared automaton.
-    Terms,
+    Terms(TermsMatcher),
     /// A WASM plugin.
     Plugin { plugin: Arc<dyn PluginDetector>, on_error: Action },
+}
+
+/// How a `terms` detector filters the shared automaton's (ASCII case-insensitive) hits.
+pub(crate) struct TermsMatcher {
+    /// With `case_sensitive: true`: the terms as written; a hit must be one of them.
+    pub exact: Option<HashSet<Box<[u8]>>>,
+    /// Whether a hit must be a whole word.
+    pub whole_word: bool,
 }
 
 /// A policy-local `pattern` detector: a size-limited regex and an optional validator.
@@ -84,6 +100,8 @@ pub(crate) struct DetectorEntry {
 pub(crate) enum CompiledGate {
     Always,
     MinDigits(usize),
+    /// Open when the field has a digit run of one of these lengths ([`Gate::RunLengths`]).
+    RunLengths(u64),
     AnyByte(&'static [u8]),
     /// Open when one of this detector's gate literals (role `Gate`) was seen.
     Literal,
@@ -183,6 +201,8 @@ pub struct PolicySet {
     pub(crate) literal_roles: Vec<Vec<(usize, LitRole)>>,
     /// Key of the `hash` redaction style.
     pub(crate) hash_key: [u8; 32],
+    /// Terms files the set was built from (a change means a reload).
+    pub(crate) term_files: Vec<std::path::PathBuf>,
     /// The documents, kept to run each policy's tests against that policy alone.
     pub(crate) docs: Vec<(Located<PolicyDoc>, PolicySource)>,
     pub(crate) options: LoadOptions,
@@ -283,6 +303,10 @@ struct Compiler<'o> {
     builtin_index: HashMap<&'static str, usize>,
     /// Policy name -> where it was first defined.
     names: HashMap<String, (String, u32, u32)>,
+    /// Terms files read: a label, the path and the SHA-256 of the bytes.
+    term_files: Vec<(String, std::path::PathBuf, [u8; 32])>,
+    /// Compiled regex size still allowed to this set's patterns (of [`REGEX_SET_BUDGET`]).
+    regex_budget: usize,
 }
 
 impl<'o> Compiler<'o> {
@@ -297,6 +321,7 @@ impl<'o> Compiler<'o> {
             let gate = match b.spec.gate {
                 Gate::Always => CompiledGate::Always,
                 Gate::MinDigits(n) => CompiledGate::MinDigits(n),
+                Gate::RunLengths(m) => CompiledGate::RunLengths(m),
                 Gate::AnyByte(bs) => CompiledGate::AnyByte(bs),
                 Gate::AnyLiteral(lits) => {
                     for l in lits {
@@ -319,7 +344,15 @@ impl<'o> Compiler<'o> {
                 exclude: Vec::new(),
             });
         }
-        Self { options, detectors, literals, builtin_index, names: HashMap::new() }
+        Self {
+            options,
+            detectors,
+            literals,
+            builtin_index,
+            names: HashMap::new(),
+            regex_budget: REGEX_SET_BUDGET,
+            term_files: Vec::new(),
+        }
     }
 
     /// Validates and compiles one policy document; errors go to `rep`.
@@ -413,13 +446,16 @@ impl<'o> Compiler<'o> {
             return None;
         }
         let kinds = usize::from(def.pattern.is_some())
-            + usize::from(def.terms.is_some())
+            + usize::from(def.terms.is_some() || def.terms_file.is_some())
             + usize::from(def.plugin.is_some());
         if kinds != 1 {
             rep.error(
                 id.line,
                 id.column,
-                format!("detector `{}` needs exactly one of `pattern`, `terms` or `plugin`", id.value),
+                format!(
+                    "detector `{}` needs exactly one of `pattern`, `terms` (or `terms_file`) or `plugin`",
+                    id.value
+                ),
             );
             return None;
         }
@@ -467,6 +503,27 @@ impl<'o> Compiler<'o> {
         let idx = self.detectors.len();
         let mut gate = CompiledGate::Always;
         let matcher = if let Some(p) = &def.pattern {
+            // Measured before the full compile, within what is left of the budget, so a
+            // set over it is refused without paying for it. An invalid pattern gets the
+            // regex crate's error below.
+            let limit = REGEX_SIZE_LIMIT.min(self.regex_budget);
+            let size = match nfa_bytes(&p.value, limit) {
+                Ok(n) => Some(n),
+                Err(Some(_)) if limit < REGEX_SIZE_LIMIT => {
+                    rep.error(
+                        p.line,
+                        p.column,
+                        format!(
+                            "pattern of detector `{}` does not fit in what is left of the compiled-size budget: the set's patterns together may use {} KiB and {} KiB are left (use smaller repetition counts or ASCII classes such as `[a-zA-Z0-9_]` instead of `\\w`)",
+                            id.value,
+                            REGEX_SET_BUDGET / 1024,
+                            self.regex_budget / 1024
+                        ),
+                    );
+                    return None;
+                }
+                Err(_) => None,
+            };
             let regex = match RegexBuilder::new(&p.value)
                 .size_limit(REGEX_SIZE_LIMIT)
                 .dfa_size_limit(REGEX_SIZE_LIMIT)
@@ -482,12 +539,16 @@ impl<'o> Compiler<'o> {
                     return None;
                 }
             };
+            self.regex_budget = self.regex_budget.saturating_sub(size.unwrap_or(0));
             let validator = match &def.validator {
                 None => None,
                 Some(v) => match validators::by_name(&v.value) {
                     Some(f) => Some(f),
                     None => {
-                        rep.error(
+                        let help = super::shape::suggest(&v.value, validators::NAMES.iter().copied())
+                            .map(|s| format!("did you mean `{s}`?"));
+                        rep.report(
+                            super::Code::InvalidValue,
                             v.line,
                             v.column,
                             format!(
@@ -495,6 +556,7 @@ impl<'o> Compiler<'o> {
                                 v.value,
                                 validators::NAMES.join(", ")
                             ),
+                            help,
                         );
                         return None;
                     }
@@ -502,31 +564,9 @@ impl<'o> Compiler<'o> {
             };
             let base = def.confidence.unwrap_or(Confidence::Medium);
             Matcher::Pattern(PatternDetector { regex, validator, base })
-        } else if let Some(terms) = &def.terms {
-            if terms.value.iter().all(|t| t.trim().is_empty()) {
-                rep.error(terms.line, terms.column, format!("detector `{}` has no terms", id.value));
-                return None;
-            }
-            if let Some((i, t)) =
-                terms.value.iter().enumerate().find(|(_, t)| t.trim().len() > MAX_TERM_BYTES)
-            {
-                rep.error(
-                    terms.line,
-                    terms.column,
-                    format!(
-                        "detector `{}`: term {} is {} bytes long; the limit is {MAX_TERM_BYTES}",
-                        id.value,
-                        i + 1,
-                        t.trim().len()
-                    ),
-                );
-                return None;
-            }
-            for t in &terms.value {
-                self.literals.add(t.trim(), idx, LitRole::Term);
-            }
+        } else if def.terms.is_some() || def.terms_file.is_some() {
             gate = CompiledGate::Literal;
-            Matcher::Terms
+            Matcher::Terms(self.terms(def, idx, source, rep)?)
         } else if let Some(p) = &def.plugin {
             let Some(loader) = &self.options.plugin_loader else {
                 rep.error(
@@ -562,6 +602,69 @@ impl<'o> Compiler<'o> {
         Some((matcher, gate))
     }
 
+    /// The terms of a `terms` / `terms_file` detector, added to the shared automaton.
+    fn terms(
+        &mut self,
+        def: &model::DetectorDef,
+        idx: usize,
+        source: &PolicySource,
+        rep: &mut Reporter<'_>,
+    ) -> Option<TermsMatcher> {
+        let id = &def.id;
+        // (term, where to report it: line, column, and the file line for file terms)
+        let mut all: Vec<(&str, u32, u32, Option<u32>)> = Vec::new();
+        if let Some(terms) = &def.terms {
+            all.extend(terms.value.iter().map(|t| (t.trim(), terms.line, terms.column, None)));
+        }
+        let file = match &def.terms_file {
+            None => None,
+            Some(f) => {
+                match super::terms::read(source.base_dir.as_deref(), &f.value, self.options.follow_symlinks) {
+                    Ok(read) => Some((f, read)),
+                    Err(e) => {
+                        rep.report(super::Code::TermsFile, f.line, f.column, e.to_string(), None);
+                        return None;
+                    }
+                }
+            }
+        };
+        if let Some((f, read)) = &file {
+            all.extend(read.terms.iter().map(|(n, t)| (t.as_str(), f.line, f.column, Some(*n))));
+        }
+        if all.iter().all(|(t, ..)| t.is_empty()) {
+            let (l, c) = def.terms.as_ref().map_or((id.line, id.column), |t| (t.line, t.column));
+            rep.error(l, c, format!("detector `{}` has no terms", id.value));
+            return None;
+        }
+        if let Some((i, (t, l, c, n))) = all.iter().enumerate().find(|(_, (t, ..))| t.len() > MAX_TERM_BYTES)
+        {
+            let which =
+                n.map_or_else(|| format!("term {}", i + 1), |n| format!("the term on line {n} of its file"));
+            rep.error(
+                *l,
+                *c,
+                format!(
+                    "detector `{}`: {which} is {} bytes long; the limit is {MAX_TERM_BYTES}",
+                    id.value,
+                    t.len()
+                ),
+            );
+            return None;
+        }
+        let case_sensitive = def.case_sensitive.unwrap_or(false);
+        let mut exact = case_sensitive.then(HashSet::new);
+        for (t, ..) in &all {
+            self.literals.add(t, idx, LitRole::Term);
+            if let Some(e) = &mut exact {
+                e.insert(Box::<[u8]>::from(t.as_bytes()));
+            }
+        }
+        if let Some((f, read)) = file {
+            self.term_files.push((format!("{}/{}", id.value, f.value), read.path, read.sha256));
+        }
+        Some(TermsMatcher { exact, whole_word: def.whole_word.unwrap_or(true) })
+    }
+
     /// Builds the shared automata and the set.
     fn finish(
         mut self,
@@ -590,17 +693,13 @@ impl<'o> Compiler<'o> {
             order.iter().map(|&i| std::mem::take(&mut self.literals.roles[i])).collect();
         let automaton = build_automaton(&patterns[..eager_count], errors)?;
         let keyword_automaton = build_automaton(&patterns[eager_count..], errors)?;
-        let version = version_of(&docs);
+        let version = version_of(&docs, &self.term_files);
         let Some(hash_key) = derive_hash_key(self.options.hash_key.as_deref(), &version) else {
-            errors.push(super::Diagnostic {
-                file: String::from("<policy set>"),
-                line: 0,
-                column: 0,
-                message: String::from(
-                    "the OS random number generator failed and no hash key is configured (set LINEWALL_HASH_KEY or --hash-key-file)",
-                ),
-                source_line: None,
-            });
+            errors.push(super::Diagnostic::unplaced(
+                super::Code::PolicySet,
+                "<policy set>",
+                "the OS random number generator failed and no hash key is configured (set LINEWALL_HASH_KEY or --hash-key-file)",
+            ));
             return None;
         };
         Some(PolicySet {
@@ -612,6 +711,7 @@ impl<'o> Compiler<'o> {
             keyword_offset: eager_count as u32,
             literal_roles: roles,
             hash_key,
+            term_files: self.term_files.into_iter().map(|(_, path, _)| path).collect(),
             docs,
             options: self.options.clone(),
         })
@@ -642,7 +742,15 @@ impl Resolver<'_> {
             // second one on every rule that names it would only bury the first.
             None if self.declared.contains(r.id.value.as_str()) => None,
             None => {
-                rep.error(r.id.line, r.id.column, format!("unknown detector `{}`", r.id.value));
+                let known = self.local.keys().map(String::as_str).chain(self.builtin.keys().copied());
+                let help = super::shape::suggest(&r.id.value, known).map(|s| format!("did you mean `{s}`?"));
+                rep.report(
+                    super::Code::UnknownDetector,
+                    r.id.line,
+                    r.id.column,
+                    format!("unknown detector `{}`", r.id.value),
+                    help,
+                );
                 None
             }
         }
@@ -743,19 +851,23 @@ fn check_examples(set: &PolicySet, errors: &mut Vec<super::Diagnostic>) {
             };
             for ex in &def.examples {
                 if set.detect_with(idx, &ex.value).is_empty() {
-                    rep.error(
+                    rep.report(
+                        super::Code::Example,
                         ex.line,
                         ex.column,
                         format!("example of detector `{}` produces no finding", def.id.value),
+                        None,
                     );
                 }
             }
             for ex in &def.negative_examples {
                 if !set.detect_with(idx, &ex.value).is_empty() {
-                    rep.error(
+                    rep.report(
+                        super::Code::Example,
                         ex.line,
                         ex.column,
                         format!("negative example of detector `{}` produces a finding", def.id.value),
+                        None,
                     );
                 }
             }
@@ -765,7 +877,10 @@ fn check_examples(set: &PolicySet, errors: &mut Vec<super::Diagnostic>) {
 
 /// Stable hash of the canonical content: documents sorted by name, positions and
 /// formatting ignored.
-fn version_of(docs: &[(Located<PolicyDoc>, PolicySource)]) -> String {
+fn version_of(
+    docs: &[(Located<PolicyDoc>, PolicySource)],
+    term_files: &[(String, std::path::PathBuf, [u8; 32])],
+) -> String {
     use sha2::{Digest, Sha256};
     let mut sorted: BTreeMap<&str, &PolicyDoc> = BTreeMap::new();
     for (d, _) in docs {
@@ -777,6 +892,15 @@ fn version_of(docs: &[(Located<PolicyDoc>, PolicySource)]) -> String {
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     h.update(b"\0");
     h.update(&canonical);
+    // The terms files' content is policy content too; the documents only name them.
+    let mut files: Vec<(&str, &[u8; 32])> =
+        term_files.iter().map(|(label, _, sha)| (label.as_str(), sha)).collect();
+    files.sort_unstable();
+    for (label, sha) in files {
+        h.update(b"\0terms_file\0");
+        h.update(label.as_bytes());
+        h.update(sha);
+    }
     let digest = h.finalize();
     hex::encode(&digest[..8])
 }
@@ -805,12 +929,52 @@ fn derive_hash_key(configured: Option<&[u8]>, version: &str) -> Option<[u8; 32]>
     Some(mac.finalize().into_bytes().into())
 }
 
+/// The Thompson NFA size of `pattern` as the regex crate compiles it (Unicode, no
+/// captures). `Err(Some(limit))` if it does not fit in `limit` bytes (the build stops
+/// there), `Err(None)` if it does not compile at all.
+fn nfa_bytes(pattern: &str, limit: usize) -> Result<usize, Option<usize>> {
+    use regex_automata::nfa::thompson::{Compiler, Config, WhichCaptures};
+    Compiler::new()
+        .configure(Config::new().nfa_size_limit(Some(limit)).which_captures(WhichCaptures::None))
+        .build(pattern)
+        .map(|nfa| nfa.memory_usage())
+        .map_err(|e| e.size_limit())
+}
+
+/// Automata recently built, by their exact pattern lists, most recent first.
+type Recent = Vec<(Vec<String>, AhoCorasick)>;
+
 /// One automaton over `patterns` (ASCII case-insensitive, overlapping matches); `None`
 /// when there are none. `Err` (with a diagnostic pushed) if it cannot be built.
+///
+/// The last few automata are kept and reused for the same pattern list: every set holds
+/// the built-in detectors' literals, so a set without literals of its own (and a reload
+/// of an unchanged set) needs exactly the automata built before, whose DFA build was the
+/// largest part of loading a set. An `AhoCorasick` is a shared handle: reuse copies
+/// nothing.
 fn build_automaton(patterns: &[String], errors: &mut Vec<super::Diagnostic>) -> Option<Option<AhoCorasick>> {
+    static RECENT: std::sync::Mutex<Recent> = std::sync::Mutex::new(Vec::new());
     if patterns.is_empty() {
         return Some(None);
     }
+    {
+        let mut recent = RECENT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(i) = recent.iter().position(|(p, _)| p.as_slice() == patterns) {
+            let hit = recent.remove(i);
+            let ac = hit.1.clone();
+            recent.insert(0, hit);
+            return Some(Some(ac));
+        }
+    }
+    let built = build_new_automaton(patterns, errors)?;
+    let mut recent = RECENT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    recent.insert(0, (patterns.to_vec(), built.clone()));
+    recent.truncate(RECENT_AUTOMATA);
+    Some(Some(built))
+}
+
+/// Builds the automaton of [`build_automaton`]; `None` (with a diagnostic) on failure.
+fn build_new_automaton(patterns: &[String], errors: &mut Vec<super::Diagnostic>) -> Option<AhoCorasick> {
     // A full DFA: overlapping search is one table lookup per byte. Large dictionaries let
     // the crate pick a contiguous NFA: the DFA build would cost more than it saves.
     let bytes: usize = patterns.iter().map(String::len).sum();
@@ -821,16 +985,37 @@ fn build_automaton(patterns: &[String], errors: &mut Vec<super::Diagnostic>) -> 
         .match_kind(MatchKind::Standard)
         .build(patterns)
     {
-        Ok(ac) => Some(Some(ac)),
+        Ok(ac) => Some(ac),
         Err(e) => {
-            errors.push(super::Diagnostic {
-                file: String::from("<policy set>"),
-                line: 0,
-                column: 0,
-                message: format!("cannot build the literal automaton: {e}"),
-                source_line: None,
-            });
+            errors.push(super::Diagnostic::unplaced(
+                super::Code::PolicySet,
+                "<policy set>",
+                format!("cannot build the literal automaton: {e}"),
+            ));
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aho_corasick::AhoCorasickKind;
+
+    use super::super::{LoadOptions, PolicySet};
+
+    #[test]
+    fn the_shipped_packs_keep_dfa_automata_and_reuse_them() {
+        // The DFA threshold bounds load time; it must not cost the packs their fast scan.
+        let set = PolicySet::builtin(&LoadOptions::default()).expect("packs");
+        let automata: Vec<_> = [&set.literals, &set.keywords].into_iter().flatten().collect();
+        assert_eq!(automata.len(), 2);
+        for ac in automata {
+            assert_eq!(ac.kind(), AhoCorasickKind::DFA);
+        }
+        let again = PolicySet::builtin(&LoadOptions::default()).expect("packs");
+        assert_eq!(
+            again.literals.as_ref().map(|a| a.patterns_len()),
+            set.literals.as_ref().map(|a| a.patterns_len())
+        );
     }
 }

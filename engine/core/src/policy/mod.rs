@@ -6,12 +6,15 @@ mod diag;
 pub mod files;
 pub mod located;
 pub mod model;
+mod shape;
+pub mod terms;
+mod tree;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use compile::PolicySet;
-pub use diag::{Diagnostic, Diagnostics};
+pub use diag::{Code, Diagnostic, Diagnostics, Excerpt, Position, Severity, Span};
 
 use located::Located;
 use model::PolicyDoc;
@@ -93,31 +96,137 @@ pub const BUILTIN_PACKS: &[(&str, &str)] = &[
 fn parse(source: &PolicySource, errors: &mut Vec<Diagnostic>) -> Vec<Located<PolicyDoc>> {
     let mut rep = diag::Reporter { file: &source.name, text: &source.text, out: errors };
     if source.text.len() > MAX_POLICY_FILE_BYTES {
-        rep.error(1, 1, format!("policy file is larger than {MAX_POLICY_FILE_BYTES} bytes"));
+        rep.report(
+            Code::File,
+            1,
+            1,
+            format!("policy file is larger than {MAX_POLICY_FILE_BYTES} bytes"),
+            None,
+        );
         return Vec::new();
     }
     if !looks_like_policy(&source.text) {
         // Whatever this file is (a config, a key, a binary), none of its bytes may end up
         // in an error message, a log line or an RPC reply.
-        errors.push(Diagnostic {
-            file: source.name.clone(),
-            line: 1,
-            column: 1,
-            message: String::from(
-                "not a Linewall policy file (no `apiVersion: linewall/...` line); its content is not shown",
-            ),
-            source_line: None,
-        });
+        errors.push(Diagnostic::unplaced(
+            Code::NotAPolicy,
+            source.name.clone(),
+            "not a Linewall policy file (no `apiVersion: linewall/...` line); its content is not shown",
+        ));
         return Vec::new();
     }
-    match serde_saphyr::from_multiple::<Located<PolicyDoc>>(&source.text) {
-        Ok(docs) => docs,
-        Err(e) => {
-            let (line, column) = e.location().map_or((1, 1), |l| (l.line() as u32, l.column() as u32));
-            rep.error(line, column, yaml_message(&e));
-            Vec::new()
+    // Every document is checked on its YAML tree first, so that one run reports every
+    // mistake; typed parsing then runs on each document with its mistakes taken out.
+    let (trees, syntax) = tree::parse(&source.text);
+    let before = rep.out.len();
+    let mut checked = Vec::with_capacity(trees.len());
+    for doc in &trees {
+        if is_empty_document(&doc.root) {
+            continue;
+        }
+        let start = rep.out.len();
+        let edits = shape::check_document(&doc.root, &source.text, &mut rep);
+        checked.push((doc.root.bytes.clone(), edits, rep.out.len() > start));
+    }
+    if let Some(e) = &syntax {
+        rep.at_bytes(Code::YamlSyntax, e.at..e.at, e.message.clone(), None);
+    }
+    if syntax.is_none() && rep.out.len() == before {
+        return match serde_saphyr::from_multiple_with_options::<Located<PolicyDoc>>(
+            &source.text,
+            yaml_options(),
+        ) {
+            Ok(docs) => docs,
+            Err(e) => {
+                report_yaml_error(&mut rep, &e);
+                Vec::new()
+            }
+        };
+    }
+    let mut docs = Vec::new();
+    for (range, edits, had_errors) in checked {
+        let text = repaired_document(&source.text, range, &edits);
+        match serde_saphyr::from_str_with_options::<Located<PolicyDoc>>(&text, yaml_options()) {
+            Ok(doc) => docs.push(doc),
+            // What remains is most likely a consequence of a mistake already reported
+            // (a required key that was removed, ...); the document is not compiled.
+            Err(_) if had_errors => {}
+            Err(e) => report_yaml_error(&mut rep, &e),
         }
     }
+    docs
+}
+
+fn report_yaml_error(rep: &mut diag::Reporter<'_>, e: &serde_saphyr::Error) {
+    let (line, column) = e.location().map_or((1, 1), |l| (l.line() as u32, l.column() as u32));
+    let message = yaml_message(e);
+    let code = if message.starts_with("unknown field") {
+        Code::UnknownKey
+    } else if message.starts_with("missing field") {
+        Code::MissingKey
+    } else if message.starts_with("unknown variant") {
+        Code::InvalidValue
+    } else if message.starts_with("invalid type") {
+        Code::WrongType
+    } else {
+        Code::YamlSyntax
+    };
+    rep.report(code, line, column, message, None);
+}
+
+/// A document with nothing in it (a stray `---`).
+fn is_empty_document(root: &tree::Node) -> bool {
+    matches!(&root.value, tree::Value::Scalar { text, plain: true } if text.is_empty())
+}
+
+/// The text of one document, at the same lines and columns as in the file (earlier lines
+/// are empty), with `edits` applied.
+fn repaired_document(text: &str, range: std::ops::Range<usize>, edits: &[shape::Edit]) -> String {
+    let start = text[..range.start.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let end = range.end.clamp(start, text.len());
+    let mut out = "\n".repeat(text[..start].matches('\n').count());
+    let mut edits: Vec<&shape::Edit> = edits.iter().collect();
+    edits.sort_by_key(|e| (e.range.start, std::cmp::Reverse(e.range.end), e.insert.is_empty()));
+    let mut pos = start;
+    for e in edits {
+        // Edits inside one already applied (a removed entry's own mistakes) are moot.
+        if e.range.start < pos
+            || e.range.end > end
+            || !text.is_char_boundary(e.range.start)
+            || !text.is_char_boundary(e.range.end)
+        {
+            continue;
+        }
+        out.push_str(&text[pos..e.range.start]);
+        // One space per character keeps every later column where it was.
+        let blank: String =
+            text[e.range.clone()].chars().map(|c| if matches!(c, '\n' | '\r') { c } else { ' ' }).collect();
+        out.push_str(&e.insert);
+        if e.insert.len() <= blank.len() {
+            out.push_str(&blank[e.insert.len()..]);
+        } else {
+            out.extend(blank.chars().filter(|c| *c == '\n'));
+        }
+        pos = e.range.end;
+    }
+    out.push_str(&text[pos..end]);
+    out
+}
+
+/// Most YAML events that aliases (`*name`) may replay in one file. Each replay is parsed
+/// again (and its strings copied), so a few hundred nested aliases in a small file could
+/// otherwise expand to a million events and hundreds of milliseconds per load; real
+/// policies reuse a keyword list a few times, far below this.
+const MAX_ALIAS_REPLAYED_EVENTS: usize = 20_000;
+
+/// Parser options: the crate's default budget, with alias expansion bounded as above.
+fn yaml_options() -> serde_saphyr::Options {
+    let mut o = serde_saphyr::Options::default();
+    o.alias_limits.max_total_replayed_events = MAX_ALIAS_REPLAYED_EVENTS;
+    if let Some(b) = o.budget.as_mut() {
+        b.max_recorded_anchor_events = MAX_ALIAS_REPLAYED_EVENTS;
+    }
+    o
 }
 
 /// Whether `text` declares itself a Linewall policy: an `apiVersion` key (block or flow
@@ -162,14 +271,12 @@ pub fn read_sources(path: &Path, options: &LoadOptions) -> Result<Vec<PolicySour
         let follow = options.follow_symlinks || f == path;
         let bytes =
             files::read_capped(&f, MAX_POLICY_FILE_BYTES, follow).map_err(|e| file_error(&name, &e))?;
-        let text = String::from_utf8(bytes).map_err(|_| Diagnostics {
-            errors: vec![Diagnostic {
-                file: name.clone(),
-                line: 1,
-                column: 1,
-                message: String::from("is not UTF-8 text; its content is not shown"),
-                source_line: None,
-            }],
+        let text = String::from_utf8(bytes).map_err(|_| {
+            Diagnostics::one(Diagnostic::unplaced(
+                Code::File,
+                name.clone(),
+                "is not UTF-8 text; its content is not shown",
+            ))
         })?;
         sources.push(PolicySource { name, text, base_dir: f.parent().map(Path::to_path_buf) });
     }
@@ -177,15 +284,7 @@ pub fn read_sources(path: &Path, options: &LoadOptions) -> Result<Vec<PolicySour
 }
 
 fn file_error(name: &str, e: &files::FileError) -> Diagnostics {
-    Diagnostics {
-        errors: vec![Diagnostic {
-            file: name.to_owned(),
-            line: 0,
-            column: 0,
-            message: e.to_string(),
-            source_line: None,
-        }],
-    }
+    Diagnostics::one(Diagnostic::unplaced(Code::File, name, e.to_string()))
 }
 
 impl PolicySet {
@@ -221,15 +320,13 @@ impl PolicySet {
             Some(set) if errors.is_empty() => Ok(set),
             _ => {
                 if errors.is_empty() {
-                    errors.push(Diagnostic {
-                        file: String::from("<policy set>"),
-                        line: 0,
-                        column: 0,
-                        message: String::from("policy set failed to compile"),
-                        source_line: None,
-                    });
+                    errors.push(Diagnostic::unplaced(
+                        Code::PolicySet,
+                        "<policy set>",
+                        "policy set failed to compile",
+                    ));
                 }
-                errors.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+                errors.sort_by(|a, b| (&a.file, a.line(), a.column()).cmp(&(&b.file, b.line(), b.column())));
                 Err(Diagnostics { errors })
             }
         }
@@ -238,6 +335,12 @@ impl PolicySet {
     /// Stable hash of the loaded policies' canonical content.
     pub fn version(&self) -> &str {
         &self.version
+    }
+
+    /// The terms files (`terms_file:`) the set was built from: a server watching the
+    /// policy directory watches these too.
+    pub fn term_files(&self) -> &[PathBuf] {
+        &self.term_files
     }
 
     /// Whether any detector is a WASM plugin (whose calls may take up to their

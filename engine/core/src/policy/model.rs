@@ -258,9 +258,20 @@ pub struct DetectorDef {
     /// Rust regex syntax (linear time: no look-around, no backreferences).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pattern: Option<Located<String>>,
-    /// Dictionary; case-insensitive whole words or phrases.
+    /// Dictionary; whole words or phrases, case-insensitive unless `case_sensitive`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub terms: Option<Located<Vec<String>>>,
+    /// A file of terms, one a line (`#` starts a comment line), relative to the policy
+    /// file; may be combined with `terms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terms_file: Option<Located<String>>,
+    /// Whether terms match only in the case they are written (default `false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_sensitive: Option<bool>,
+    /// Whether terms match only as whole words (default `true`); `false` also finds them
+    /// inside longer words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub whole_word: Option<bool>,
     /// A WASM detector plugin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plugin: Option<PluginDef>,

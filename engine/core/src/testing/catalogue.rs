@@ -25,7 +25,13 @@ fn rules_for<'a>(ids: impl Iterator<Item = &'a str>) -> Result<PolicySet, String
         );
     }
     let source = PolicySource { name: format!("<{NAME}>"), text, base_dir: None };
-    PolicySet::load_sources(vec![source], &LoadOptions::default()).map_err(|d| d.to_string())
+    // A fixed, public hash key: the catalogue only blocks (it never hash-redacts) and only
+    // ever sees the built-ins' own public examples and test texts, so the key protects
+    // nothing; without it, compiling would need the OS RNG and a failing RNG would make
+    // every built-in example look like a detector failure.
+    let options =
+        LoadOptions { hash_key: Some(b"linewall-builtin-catalogue".to_vec()), ..LoadOptions::default() };
+    PolicySet::load_sources(vec![source], &options).map_err(|d| d.to_string())
 }
 
 static CATALOGUE: LazyLock<Result<PolicySet, String>> =

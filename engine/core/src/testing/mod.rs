@@ -21,6 +21,12 @@ pub struct TestCase {
     pub passed: bool,
     /// What differed, when it failed.
     pub failure: Option<String>,
+    /// The policy file the test is written in (`None` for built-in examples).
+    pub file: Option<String>,
+    /// 1-based line of the test's `name` (0 when unknown).
+    pub line: u32,
+    /// 1-based column of the test's `name` (0 when unknown).
+    pub column: u32,
 }
 
 /// Outcome of every test of a policy set.
@@ -144,6 +150,9 @@ impl PolicySet {
                     name: String::from("<compile>"),
                     passed: false,
                     failure: Some(crate::policy::Diagnostics { errors }.to_string()),
+                    file: Some(source.name.clone()),
+                    line: doc.value.metadata.name.line,
+                    column: doc.value.metadata.name.column,
                 });
                 continue;
             };
@@ -161,8 +170,23 @@ impl PolicySet {
                     failure: (!diffs.is_empty()).then(|| {
                         format!("{}:{}:{}: {}", source.name, t.name.line, t.name.column, diffs.join("; "))
                     }),
+                    file: Some(source.name.clone()),
+                    line: t.name.line,
+                    column: t.name.column,
                 });
             }
+        }
+        if let Err(e) = catalogue::builtin_catalogue() {
+            report.cases.push(TestCase {
+                policy: String::from("builtin"),
+                name: String::from("<compile>"),
+                passed: false,
+                failure: Some(e.to_owned()),
+                file: None,
+                line: 0,
+                column: 0,
+            });
+            return report;
         }
         for spec in crate::detect::builtin::all() {
             let mut failures = Vec::new();
@@ -181,6 +205,9 @@ impl PolicySet {
                 name: format!("{} examples", spec.id),
                 passed: failures.is_empty(),
                 failure: (!failures.is_empty()).then(|| failures.join("; ")),
+                file: None,
+                line: 0,
+                column: 0,
             });
         }
         report

@@ -2,7 +2,7 @@
 //! Mexico, India), per docs/notes/detector-breadth.md §1f.
 
 use super::token::{TokenMatcher, near};
-use crate::detect::{BuiltinDetector, Confidence, Gate};
+use crate::detect::{BuiltinDetector, Confidence, Gate, runs_of_at_least};
 
 /// Major Indian bank codes (first four letters of an IFSC).
 const IFSC_BANKS: &[&str] = &[
@@ -166,7 +166,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         region: "mx",
         validator: "clabe",
         joinable: true,
-        gate: Gate::MinDigits(18),
+        gate: Gate::RunLengths(runs_of_at_least(18)),
         keywords: &["clabe", "cuenta clabe", "spei", "transferencia", "interbancaria", "cuenta"],
         keyword_window: 40,
         requires_keywords: false,
@@ -197,7 +197,12 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         confidence_with_keywords: Confidence::High,
         examples: &["IFSC SBIN0001234", "send by NEFT to HDFC0000123", "ifsc: QWER0AB1234"],
         negative_examples: &["SBIN1001234", "QWER0AB1234 is a code", "SBIN0ABCDEF"],
-        build: || Box::new(TokenMatcher::new(r"(?-u:\b)[A-Z]{4}0[A-Z0-9]{6}(?-u:\b)", check_ifsc)),
+        build: || {
+            Box::new(
+                TokenMatcher::new(r"(?-u:\b)[A-Z]{4}0[A-Z0-9]{6}(?-u:\b)", check_ifsc)
+                    .in_words(|w| w.len() == 11 && w.lower == 0 && w.digits >= 1 && w.upper >= 4),
+            )
+        },
     },
     BuiltinDetector {
         id: "in_upi_vpa",

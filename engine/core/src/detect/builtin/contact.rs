@@ -1,12 +1,15 @@
 //! Built-in detectors: contact details.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use phonenumber::country::Id;
 use regex::Regex;
 
 use super::digits;
-use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Field, Gate};
+use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Field, Gate, run_lengths};
 
 /// Regex cache entries for the numbering plans: more than the database holds.
 const PHONE_REGEX_CACHE: usize = 20_000;
@@ -67,7 +70,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         validator: "numbering_plan",
         joinable: false,
         description: "Phone number, validated against real numbering plans",
-        gate: Gate::MinDigits(7),
+        gate: Gate::RunLengths(run_lengths(&[7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17])),
         keywords: &["call", "phone", "tel", "mobile", "cell", "whatsapp", "number", "contact", "sms"],
         keyword_window: 40,
         requires_keywords: false,
@@ -184,6 +187,37 @@ fn previous_token_is_code(text: &str, at: usize) -> bool {
         && !matches!(token, "TEL" | "PHONE" | "MOB" | "CALL" | "WA" | "SMS" | "FAX" | "NEW" | "CELL")
 }
 
+/// Phone words that name any number, not a phone number in particular.
+const GENERIC_NUMBER_WORDS: &[&str] = &["number", "numéro", "numero", "nummer", "contact", "reach"];
+
+/// [`PHONE_WORDS`] that name a phone in particular (all but [`GENERIC_NUMBER_WORDS`]).
+static SPECIFIC_PHONE_WORDS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| PHONE_WORDS.iter().copied().filter(|w| !GENERIC_NUMBER_WORDS.contains(w)).collect());
+
+/// The context words of every other built-in detector (`passport`, `ach`, `numéro de
+/// passeport`, `steuer-id`, …), minus the phone's own: one of them before a bare number
+/// claims it for that detector.
+static FOREIGN_WORDS: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
+    let words: Vec<&str> = super::all()
+        .filter(|d| d.id != "phone")
+        .flat_map(|d| d.keywords.iter().copied())
+        .filter(|w| w.len() >= 3 && !PHONE_WORDS.contains(w))
+        .collect();
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(words)
+        .ok()
+});
+
+/// Whether another detector's context word stands in `text[from..to]` as a whole word.
+fn foreign_word(text: &str, from: usize, to: usize) -> bool {
+    let Some(ac) = FOREIGN_WORDS.as_ref() else { return false };
+    let bytes = text.as_bytes();
+    ac.find_iter(&bytes[from..to])
+        .any(|m| crate::detect::context::is_word_boundary(bytes, from + m.start(), from + m.end()))
+}
+
 struct Phone;
 
 impl Detector for Phone {
@@ -228,6 +262,19 @@ impl Detector for Phone {
                 let start =
                     if run.plus { text[..s].rfind('+').filter(|&p| s - p <= 2).unwrap_or(s) } else { s };
                 let start = if text[..start].ends_with('(') { start - 1 } else { start };
+                // Another detector's word before the number (`numéro de passeport`, `the
+                // account number for the ACH is`) with no word that names a phone in
+                // particular: the number is that detector's, and a bare national phone
+                // candidate is dropped (not lowered: the phone's own keyword `number` would
+                // raise a low candidate again).
+                let international = run.plus || d.starts_with("00");
+                if !international
+                    && foreign_word(text, from, s)
+                    && !field.has_word(from, s, &SPECIFIC_PHONE_WORDS)
+                    && !field.has_word(e, after, &SPECIFIC_PHONE_WORDS)
+                {
+                    continue;
+                }
                 out.push(Candidate { start, end: e, confidence: Confidence::Medium });
             }
         }

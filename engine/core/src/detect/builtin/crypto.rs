@@ -4,7 +4,7 @@ use regex::Regex;
 use sha2::{Digest, Sha256};
 use sha3::Keccak256;
 
-use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Gate};
+use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Field, Gate};
 
 /// The crypto detectors.
 pub const DETECTORS: &[BuiltinDetector] = &[
@@ -14,7 +14,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         validator: "base58check_bech32",
         joinable: false,
         description: "Bitcoin address: Base58Check (P2PKH, P2SH) or Bech32/Bech32m (SegWit, Taproot)",
-        gate: Gate::Always,
+        gate: Gate::MinDigits(1),
         keywords: &["bitcoin", "btc", "wallet", "address", "coins"],
         keyword_window: 40,
         requires_keywords: false,
@@ -147,13 +147,9 @@ impl Btc {
     }
 }
 
-impl Detector for Btc {
-    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
-        // Cheap pre-check: every address holds a `1` or `3` or `bc1`.
-        if !text.bytes().any(|b| b == b'1' || b == b'3') {
-            return;
-        }
-        for m in self.re.find_iter(text) {
+impl Btc {
+    fn find_between(&self, text: &str, from: usize, to: usize, out: &mut Vec<Candidate>) {
+        for m in self.re.find_iter(&text[from..to]) {
             let v = m.as_str();
             let ok = if v.len() > 3 && v[..3].eq_ignore_ascii_case("bc1") {
                 bech32_ok(v)
@@ -161,9 +157,29 @@ impl Detector for Btc {
                 base58check_ok(v)
             };
             if ok {
-                out.push(Candidate { start: m.start(), end: m.end(), confidence: Confidence::High });
+                out.push(Candidate {
+                    start: from + m.start(),
+                    end: from + m.end(),
+                    confidence: Confidence::High,
+                });
             }
         }
+    }
+}
+
+impl Detector for Btc {
+    fn find_in_field(&self, field: &Field<'_>, out: &mut Vec<Candidate>) {
+        // An address is one whole word of 26-35 (Base58) or 14-74 (Bech32) characters
+        // with a digit (its `1`, `3` or `bc1`): only those words are searched.
+        for w in field.words() {
+            if (14..=74).contains(&w.len()) && w.digits > 0 && !w.has_underscore() {
+                self.find_between(field.text(), w.start as usize, w.end as usize, out);
+            }
+        }
+    }
+
+    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
+        self.find_between(text, 0, text.len(), out);
     }
 }
 

@@ -31,10 +31,16 @@ pub const DETECTORS: &[BuiltinDetector] = &[
             "Lorem1psumDolorSitAmetConsectetur",
         ],
         build: || {
-            Box::new(TokenMatcher::new(
-                r"(?-u:\b)(?:[LM][1-9A-HJ-NP-Za-km-z]{25,33}|ltc1[02-9ac-hj-np-z]{8,87})(?-u:\b)",
-                check_ltc,
-            ))
+            Box::new(
+                TokenMatcher::new(
+                    r"(?-u:\b)(?:[LM][1-9A-HJ-NP-Za-km-z]{25,33}|ltc1[02-9ac-hj-np-z]{8,87})(?-u:\b)",
+                    check_ltc,
+                )
+                .in_words(|w| {
+                    let n = w.len();
+                    !w.has_underscore() && ((26..=34).contains(&n) || (12..=91).contains(&n) && w.upper == 0)
+                }),
+            )
         },
     },
     BuiltinDetector {
@@ -59,10 +65,13 @@ pub const DETECTORS: &[BuiltinDetector] = &[
             "reallyLongWordWithoutAnyMeaning1",
         ],
         build: || {
-            Box::new(TokenMatcher::new(
-                r"(?-u:\b)(?:r[1-9A-HJ-NP-Za-km-z]{24,34}|[XT][1-9A-HJ-NP-Za-km-z]{46})(?-u:\b)",
-                check_xrp,
-            ))
+            Box::new(
+                TokenMatcher::new(
+                    r"(?-u:\b)(?:r[1-9A-HJ-NP-Za-km-z]{24,34}|[XT][1-9A-HJ-NP-Za-km-z]{46})(?-u:\b)",
+                    check_xrp,
+                )
+                .in_words(|w| !w.has_underscore() && ((25..=35).contains(&w.len()) || w.len() == 47)),
+            )
         },
     },
     BuiltinDetector {
@@ -86,7 +95,12 @@ pub const DETECTORS: &[BuiltinDetector] = &[
             "solana: 7EcDhSYGxXyscszYEp35KHN8vvw3sv",
             "solana tx 5VERv8NMvzbJMEkV8xnrLkEaWRtSz9CosKDYjCJjBRnbJLgp8uirBgmQpjKhoR4tjF3ZpRzrFmBV6UjKdiSZkQUW",
         ],
-        build: || Box::new(TokenMatcher::new(r"(?-u:\b)[1-9A-HJ-NP-Za-km-z]{32,44}(?-u:\b)", check_sol)),
+        build: || {
+            Box::new(
+                TokenMatcher::new(r"(?-u:\b)[1-9A-HJ-NP-Za-km-z]{32,44}(?-u:\b)", check_sol)
+                    .in_words(|w| (32..=44).contains(&w.len()) && !w.has_underscore()),
+            )
+        },
     },
     BuiltinDetector {
         id: "crypto_trx",
@@ -109,7 +123,12 @@ pub const DETECTORS: &[BuiltinDetector] = &[
             "TNPeeaaFB7K9cmo4uQpcU32zGK8G1NYqe",
             "ThisIsNotAnAddressButLooksLong12",
         ],
-        build: || Box::new(TokenMatcher::new(r"(?-u:\b)T[1-9A-HJ-NP-Za-km-z]{33}(?-u:\b)", check_trx)),
+        build: || {
+            Box::new(
+                TokenMatcher::new(r"(?-u:\b)T[1-9A-HJ-NP-Za-km-z]{33}(?-u:\b)", check_trx)
+                    .in_words(|w| w.len() == 34 && w.upper >= 1 && !w.has_underscore()),
+            )
+        },
     },
     BuiltinDetector {
         id: "crypto_seed_phrase",
@@ -206,7 +225,10 @@ pub const DETECTORS: &[BuiltinDetector] = &[
             "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",
         ],
         build: || {
-            Box::new(TokenMatcher::new(r"(?-u:\b)[59KLc][1-9A-HJ-NP-Za-km-z]{50,51}(?-u:\b)", check_wif))
+            Box::new(
+                TokenMatcher::new(r"(?-u:\b)[59KLc][1-9A-HJ-NP-Za-km-z]{50,51}(?-u:\b)", check_wif)
+                    .in_words(|w| (51..=52).contains(&w.len()) && !w.has_underscore()),
+            )
         },
     },
 ];

@@ -4,7 +4,9 @@ use regex::Regex;
 
 use super::digits::{self, Run};
 use crate::detect::validators::{aba, iban_length, iban_mod97, luhn};
-use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Field, Gate};
+use crate::detect::{
+    BuiltinDetector, Candidate, Confidence, Detector, Field, Gate, run_lengths, runs_of_at_least,
+};
 
 /// The finance detectors.
 pub const DETECTORS: &[BuiltinDetector] = &[
@@ -14,7 +16,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         validator: "luhn",
         joinable: true,
         description: "Payment card number (PAN): 13-19 digits, issuer range and Luhn check",
-        gate: Gate::MinDigits(12),
+        gate: Gate::RunLengths(runs_of_at_least(12)),
         keywords: &[
             "card",
             "credit",
@@ -103,7 +105,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         validator: "aba",
         joinable: true,
         description: "US ABA routing transit number: checksum and Federal Reserve prefix (needs context)",
-        gate: Gate::MinDigits(9),
+        gate: Gate::RunLengths(run_lengths(&[9])),
         keywords: &[
             "aba",
             "routing",
@@ -132,7 +134,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         validator: "",
         joinable: false,
         description: "US bank account number: 8-17 digits next to account words",
-        gate: Gate::MinDigits(8),
+        gate: Gate::RunLengths(run_lengths(&[8, 9, 10, 11, 12, 13, 14, 15, 16, 17])),
         keywords: &[
             "account",
             "acct",
@@ -213,36 +215,106 @@ fn is_card(d: &str) -> bool {
 /// Payment cards over digit runs, also inside longer runs at group boundaries.
 struct CreditCard;
 
+/// Splits digits `[a, n)` of a run into consecutive cards that each start and end on a
+/// group boundary; `None` when some digits would be left over.
+fn tile_cards(run: &Run, a: usize, n: usize, tiles: &mut Vec<(usize, usize)>) -> bool {
+    if a == n {
+        return true;
+    }
+    for b in (a + 12..=(a + 19).min(n)).rev() {
+        if run.boundary(b) && card_layout(run, a, b) && is_card(run.digit_str(a, b)) {
+            tiles.push((a, b));
+            if tile_cards(run, b, n, tiles) {
+                return true;
+            }
+            tiles.pop();
+        }
+    }
+    false
+}
+
 impl CreditCard {
-    fn find_in(run: &Run, out: &mut Vec<Candidate>) {
+    /// Whether the run is one uniformly separated group (`5861-3064-9567-5030`, or two
+    /// cards `4111 1111 1111 1111 5500 ...`): same group size, same separator throughout.
+    fn uniform(text: &str, run: &Run, n: usize) -> bool {
+        let g = run.groups(0, n);
+        if g.len() < 2 || g.iter().any(|&x| x != g[0]) {
+            return false;
+        }
+        let b = text.as_bytes();
+        let seps: Vec<&[u8]> = (1..n)
+            .filter(|&i| run.boundary(i))
+            .map(|i| &b[run.pos[i - 1] as usize + 1..run.pos[i] as usize])
+            .collect();
+        seps.windows(2).all(|w| w[0] == w[1])
+    }
+
+    fn find_in(text: &str, run: &Run, out: &mut Vec<Candidate>) {
         if run.attached {
             return;
         }
         let n = run.len.min(digits::MAX_DIGITS);
-        // Every card layout starts with a four-digit group (4-4-4-4, 4-6-5, ...) unless the
-        // digits are spaced out one by one; order numbers like 123-4567890-1234567 do not.
-        let g = run.groups(0, n);
-        let card_layout = g.len() == 1 || g[0] == 4 || g.iter().all(|&x| x == 1);
-        if !card_layout {
-            return;
-        }
-        if (12..=19).contains(&run.len) && is_card(run.all()) {
-            let (s, e) = run.span(0, n);
+        let mut push = |a: usize, b: usize| {
+            let (s, e) = run.span(a, b);
             out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
+        };
+        if (12..=19).contains(&run.len) && card_layout(run, 0, n) && is_card(run.all()) {
+            push(0, n);
             return;
         }
-        // A card followed or preceded by other digits (an expiry, a CVV): try sub-runs that
-        // start and end on group boundaries.
-        for a in (0..n).filter(|&a| run.boundary(a)) {
-            for b in (a + 12..=(a + 19).min(n)).rev() {
-                if run.boundary(b) && is_card(run.digit_str(a, b)) {
-                    let (s, e) = run.span(a, b);
-                    out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
-                    return;
+        // A uniformly separated group is cards end to end, or a card followed by one more
+        // group in the same layout (`4111 1111 1111 1111 1227`), or nothing: never a short
+        // card inside a longer group (`5861-3064-9567-5030` holds no 12-digit card).
+        if Self::uniform(text, run, n) {
+            let mut tiles = Vec::new();
+            if tile_cards(run, 0, n, &mut tiles) {
+                for (a, b) in tiles {
+                    push(a, b);
                 }
+            } else if let Some(b) = (15..=19.min(n - 1))
+                .rev()
+                .find(|&b| run.boundary(b) && card_layout(run, 0, b) && is_card(run.digit_str(0, b)))
+            {
+                push(0, b);
+            }
+            return;
+        }
+        // Cards among other digits (a stray digit before, an expiry and CVV after,
+        // another card): windows that start and end on group boundaries and are laid out
+        // like a card themselves; an unbroken one must stand apart from the other digits
+        // by a space (`4111111111111111 12/27`, not `123-4111111111111111-12`).
+        let apart = |a: usize, b: usize| {
+            (a + 1..b).any(|i| run.boundary(i))
+                || [a, b].iter().filter(|&&i| i > 0 && i < n).all(|&i| {
+                    text.as_bytes()[run.pos[i - 1] as usize + 1..run.pos[i] as usize].contains(&b' ')
+                })
+        };
+        let mut a = 0;
+        while a + 12 <= n {
+            let found = if run.boundary(a) {
+                (a + 12..=(a + 19).min(n)).rev().find(|&b| {
+                    run.boundary(b) && card_layout(run, a, b) && apart(a, b) && is_card(run.digit_str(a, b))
+                })
+            } else {
+                None
+            };
+            match found {
+                Some(b) => {
+                    push(a, b);
+                    a = b;
+                }
+                None => a += 1,
             }
         }
     }
+}
+
+/// Whether digits `[a, b)` of a run are written like a card: unbroken, in groups that
+/// start with four digits (4-4-4-4, 4-6-5), or one digit at a time. Order numbers such
+/// as 123-4567890-1234567 are not.
+fn card_layout(run: &Run, a: usize, b: usize) -> bool {
+    let g = run.groups(a, b);
+    g.len() == 1 || g[0] == 4 || g.iter().all(|&x| x == 1)
 }
 
 impl Detector for CreditCard {
@@ -253,7 +325,7 @@ impl Detector for CreditCard {
             if run.len >= 12
                 && !digits::follows_code(text, run.start, &["PAN", "CC", "CARD", "VISA", "AMEX", "MC", "JCB"])
             {
-                Self::find_in(run, out);
+                Self::find_in(text, run, out);
             }
         }
     }

@@ -70,7 +70,12 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         confidence_with_keywords: Confidence::High,
         examples: &["DEA AB1234563", "prescriber DEA# FN9876547", "DEA number M92468139"],
         negative_examples: &["DEA AB1234564", "order AB1234563", "DEA ZZ1234563"],
-        build: || Box::new(RegexId::new(r"(?-u:\b)[A-Z][A-Z9]\d{7}(?-u:\b)", idcheck::us_dea)),
+        build: || {
+            Box::new(
+                RegexId::new(r"(?-u:\b)[A-Z][A-Z9]\d{7}(?-u:\b)", idcheck::us_dea)
+                    .in_words(|w| w.len() == 9 && w.lower == 0 && w.digits >= 7),
+            )
+        },
     },
     BuiltinDetector {
         id: "us_mbi",
@@ -89,7 +94,13 @@ pub const DETECTORS: &[BuiltinDetector] = &[
             Box::new(RegexId::new(
                 r"(?-u:\b)[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y]{2}\d{2}(?-u:\b)",
                 |_| true,
-            ))
+            )
+            // Written whole (11 characters) or in three dashed parts, the first of four.
+            .needing_word(|w| {
+                w.lower == 0
+                    && (w.len() == 11 && w.digits >= 5 && w.upper >= 4
+                        || w.len() == 4 && w.digits >= 2 && w.upper >= 1)
+            }))
         },
     },
     BuiltinDetector {

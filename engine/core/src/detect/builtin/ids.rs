@@ -4,6 +4,7 @@
 use regex::Regex;
 
 use super::digits::{self, Run};
+use crate::detect::field::Word;
 use crate::detect::{Candidate, Confidence, Detector, Field};
 
 /// Bytes before or after a candidate searched for a label by [`labelled_near`] (room for
@@ -158,6 +159,12 @@ pub struct RegexId {
     /// A digit run every match contains; the regex runs only on texts that have one
     /// (the runs are tokenized once per text and shared by every digit detector).
     need: Option<fn(&Run) -> bool>,
+    /// The words a match can be: the regex runs over those words only (see
+    /// [`TokenMatcher::in_words`](super::token::TokenMatcher::in_words)).
+    shape: Option<fn(&Word) -> bool>,
+    /// A word every match contains (a match may span several words): the regex runs only
+    /// on texts that have one.
+    need_word: Option<fn(&Word) -> bool>,
 }
 
 impl RegexId {
@@ -173,13 +180,53 @@ impl RegexId {
         shaped: fn(&str) -> bool,
         bare_words: &'static [&'static str],
     ) -> Self {
-        Self { re: Regex::new(pattern).expect("static regex"), check, shaped, bare_words, need: None }
+        Self {
+            re: Regex::new(pattern).expect("static regex"),
+            check,
+            shaped,
+            bare_words,
+            need: None,
+            shape: None,
+            need_word: None,
+        }
     }
 
     /// Runs the regex only on texts with a digit run that satisfies `need`.
     pub fn needing(mut self, need: fn(&Run) -> bool) -> Self {
         self.need = Some(need);
         self
+    }
+
+    /// Runs the regex only on texts with a word that satisfies `need`.
+    pub fn needing_word(mut self, need: fn(&Word) -> bool) -> Self {
+        self.need_word = Some(need);
+        self
+    }
+
+    /// Runs the regex only over the field's words that pass `shape`. Only for a pattern
+    /// whose every match is one whole word: `(?-u:\b)` on both ends, letters and digits
+    /// only in between.
+    pub fn in_words(mut self, shape: fn(&Word) -> bool) -> Self {
+        self.shape = Some(shape);
+        self
+    }
+
+    fn find_between(&self, field: &Field<'_>, from: usize, to: usize, out: &mut Vec<Candidate>) {
+        let text = field.text();
+        for m in self.re.find_iter(&text[from..to]) {
+            let (s, e) = (from + m.start(), from + m.end());
+            if continues_code(text, s, e) {
+                continue;
+            }
+            let v = m.as_str();
+            if !(self.check)(v) {
+                continue;
+            }
+            if !(self.shaped)(v) && !labelled_near(field, s, e, self.bare_words) {
+                continue;
+            }
+            out.push(Candidate { start: s, end: e, confidence: Confidence::Medium });
+        }
     }
 }
 
@@ -200,19 +247,19 @@ impl Detector for RegexId {
         {
             return;
         }
-        let text = field.text();
-        for m in self.re.find_iter(text) {
-            if continues_code(text, m.start(), m.end()) {
-                continue;
+        if let Some(need) = self.need_word
+            && !field.words().iter().any(need)
+        {
+            return;
+        }
+        match self.shape {
+            // The slice's ends are word boundaries as they are in the text.
+            Some(shape) => {
+                for w in field.words().iter().filter(|w| shape(w)) {
+                    self.find_between(field, w.start as usize, w.end as usize, out);
+                }
             }
-            let v = m.as_str();
-            if !(self.check)(v) {
-                continue;
-            }
-            if !(self.shaped)(v) && !labelled_near(field, m.start(), m.end(), self.bare_words) {
-                continue;
-            }
-            out.push(Candidate { start: m.start(), end: m.end(), confidence: Confidence::Medium });
+            None => self.find_between(field, 0, field.text().len(), out),
         }
     }
 }

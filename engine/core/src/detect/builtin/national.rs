@@ -4,7 +4,7 @@ use regex::Regex;
 
 use super::digits;
 use crate::detect::validators::{au_tfn, luhn, nhs_mod11, sg_nric, verhoeff};
-use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Field, Gate};
+use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Field, Gate, run_lengths};
 
 /// Words that label a bare nine-digit number as a social security number.
 const SSN_WORDS: &[&str] = &[
@@ -46,7 +46,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         validator: "ssn_ranges",
         joinable: true,
         description: "US social security number: area, group and serial rules",
-        gate: Gate::MinDigits(9),
+        gate: Gate::RunLengths(run_lengths(&[9])),
         keywords: &["ssn", "social security", "social", "ss#", "tax id", "taxpayer", "seguro social"],
         keyword_window: 40,
         requires_keywords: false,
@@ -61,7 +61,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         validator: "itin_ranges",
         joinable: false,
         description: "US individual taxpayer identification number (9XX-7X-XXXX ranges)",
-        gate: Gate::MinDigits(9),
+        gate: Gate::RunLengths(run_lengths(&[9])),
         keywords: &["itin", "taxpayer", "tax id", "w-7"],
         keyword_window: 40,
         requires_keywords: false,
@@ -123,7 +123,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         validator: "mod11",
         joinable: true,
         description: "UK NHS number: ten digits, mod-11 check (needs context)",
-        gate: Gate::MinDigits(10),
+        gate: Gate::RunLengths(run_lengths(&[10])),
         keywords: &["nhs", "nhs number", "nhs no", "health service", "chi number"],
         keyword_window: 40,
         requires_keywords: true,
@@ -138,7 +138,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         validator: "luhn",
         joinable: true,
         description: "Canadian social insurance number: Luhn check (needs context)",
-        gate: Gate::MinDigits(9),
+        gate: Gate::RunLengths(run_lengths(&[9])),
         keywords: &["sin", "social insurance", "assurance sociale", "sin number", "sin no"],
         keyword_window: 40,
         requires_keywords: true,
@@ -157,7 +157,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         validator: "verhoeff",
         joinable: true,
         description: "Indian Aadhaar number: twelve digits, Verhoeff check (needs context)",
-        gate: Gate::MinDigits(12),
+        gate: Gate::RunLengths(run_lengths(&[12])),
         keywords: &["aadhaar", "aadhar", "adhaar", "uidai", "आधार"],
         keyword_window: 40,
         requires_keywords: true,
@@ -179,7 +179,9 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         confidence_with_keywords: Confidence::High,
         examples: &["PAN card ABCPE1234F", "my pan is AFZPK7190K", "PAN: BNZAA2318J"],
         negative_examples: &["code ABCXE1234F", "ABCPE12345", "abcpe1234f is lowercase noise"],
-        build: || Box::new(RegexCheck::new(r"(?-u:\b)[A-Z]{3}[PCHFATBLJG][A-Z]\d{4}[A-Z](?-u:\b)", |_| true)),
+        build: || {
+            Box::new(RegexCheck::new(r"(?-u:\b)[A-Z]{3}[PCHFATBLJG][A-Z]\d{4}[A-Z](?-u:\b)", |_| true, 10, 4))
+        },
     },
     BuiltinDetector {
         id: "sg_nric",
@@ -194,7 +196,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         confidence_with_keywords: Confidence::High,
         examples: &["NRIC S1234567D", "my FIN is F1234567N", "ic no: T0123456G"],
         negative_examples: &["NRIC S1234567A", "ref X1234567D", "S12345678D"],
-        build: || Box::new(RegexCheck::new(r"(?-u:\b)[STFGM]\d{7}[A-Z](?-u:\b)", sg_nric)),
+        build: || Box::new(RegexCheck::new(r"(?-u:\b)[STFGM]\d{7}[A-Z](?-u:\b)", sg_nric, 9, 7)),
     },
     BuiltinDetector {
         id: "au_tfn",
@@ -202,7 +204,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         validator: "tfn_weighted",
         joinable: true,
         description: "Australian tax file number: weighted check (needs context)",
-        gate: Gate::MinDigits(8),
+        gate: Gate::RunLengths(run_lengths(&[8, 9])),
         keywords: &["tfn", "tax file", "tax file number"],
         keyword_window: 40,
         requires_keywords: true,
@@ -316,22 +318,34 @@ impl Detector for DigitsCheck {
 }
 
 /// A regex whose matches must also pass a check.
+/// A whole-word regex (`(?-u:\b)` on both ends, letters and digits only) and a check,
+/// run over the field's words of its length and digit count only.
 struct RegexCheck {
     re: Regex,
     check: fn(&str) -> bool,
+    len: usize,
+    digits: u16,
 }
 
 impl RegexCheck {
-    fn new(pattern: &str, check: fn(&str) -> bool) -> Self {
-        Self { re: Regex::new(pattern).expect("static regex"), check }
+    fn new(pattern: &str, check: fn(&str) -> bool, len: usize, digits: u16) -> Self {
+        Self { re: Regex::new(pattern).expect("static regex"), check, len, digits }
     }
 }
 
 impl Detector for RegexCheck {
-    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
-        for m in self.re.find_iter(text) {
-            if (self.check)(m.as_str()) {
-                out.push(Candidate { start: m.start(), end: m.end(), confidence: Confidence::Medium });
+    fn find_in_field(&self, field: &Field<'_>, out: &mut Vec<Candidate>) {
+        let text = field.text();
+        for w in field.words() {
+            if w.len() != self.len || w.digits != self.digits || w.lower != 0 {
+                continue;
+            }
+            let (from, to) = (w.start as usize, w.end as usize);
+            for m in self.re.find_iter(&text[from..to]) {
+                if (self.check)(m.as_str()) {
+                    let (start, end) = (from + m.start(), from + m.end());
+                    out.push(Candidate { start, end, confidence: Confidence::Medium });
+                }
             }
         }
     }

@@ -2,7 +2,7 @@
 
 use super::ids::{DigitId, RegexId};
 use crate::detect::idcheck;
-use crate::detect::{BuiltinDetector, Confidence, Gate};
+use crate::detect::{BuiltinDetector, Confidence, Gate, runs_of_at_least};
 
 const BR_WORDS: &[&str] = &[
     "cpf",
@@ -33,7 +33,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         region: "br",
         validator: "mod11_cpf",
         joinable: true,
-        gate: Gate::MinDigits(11),
+        gate: Gate::RunLengths(runs_of_at_least(11)),
         keywords: BR_WORDS,
         keyword_window: 60,
         requires_keywords: false,
@@ -73,7 +73,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
                     r"(?-u:\b)[A-Z][AEIOUX][A-Z]{2}\d{6}[HM][A-Z]{2}[B-DF-HJ-NP-TV-Z]{3}[0-9A-Z]\d(?-u:\b)",
                     idcheck::mx_curp,
                 )
-                .needing(|r| r.len == 6 && r.attached),
+                .in_words(|w| w.len() == 18 && w.lower == 0 && w.digits >= 7),
             )
         },
     },

@@ -2,7 +2,7 @@
 
 use super::ids::{DigitId, RegexId};
 use crate::detect::idcheck;
-use crate::detect::{BuiltinDetector, Confidence, Gate};
+use crate::detect::{BuiltinDetector, Confidence, Gate, runs_of_at_least};
 
 const CN_WORDS: &[&str] = &[
     "身份证",
@@ -89,7 +89,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         region: "cn",
         validator: "iso7064_mod11_2",
         joinable: true,
-        gate: Gate::MinDigits(17),
+        gate: Gate::RunLengths(runs_of_at_least(17)),
         keywords: CN_WORDS,
         keyword_window: 60,
         requires_keywords: false,
@@ -107,7 +107,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         build: || {
             Box::new(
                 RegexId::new(r"(?-u:\b)\d{17}[\dXx](?-u:\b)", idcheck::cn_resident_id)
-                    .needing(|r| matches!(r.len, 17 | 18)),
+                    .in_words(|w| w.len() == 18 && w.digits >= 17),
             )
         },
     },
@@ -142,7 +142,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         region: "tw",
         validator: "tw_id_mod10",
         joinable: false,
-        gate: Gate::MinDigits(9),
+        gate: Gate::RunLengths(runs_of_at_least(9)),
         keywords: TW_WORDS,
         keyword_window: 60,
         requires_keywords: false,
@@ -152,7 +152,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         build: || {
             Box::new(
                 RegexId::new(r"(?-u:\b)[A-Z][12]\d{8}(?-u:\b)", idcheck::tw_national_id)
-                    .needing(|r| r.len == 9),
+                    .in_words(|w| w.len() == 10 && w.lower == 0 && w.digits == 9),
             )
         },
     },
@@ -189,7 +189,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         region: "kr",
         validator: "kr_rrn_mod11",
         joinable: true,
-        gate: Gate::MinDigits(13),
+        gate: Gate::RunLengths(runs_of_at_least(13)),
         keywords: KR_WORDS,
         keyword_window: 60,
         requires_keywords: false,
@@ -212,7 +212,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         region: "my",
         validator: "date_and_place",
         joinable: false,
-        gate: Gate::MinDigits(12),
+        gate: Gate::RunLengths(runs_of_at_least(12)),
         keywords: MY_WORDS,
         keyword_window: 60,
         requires_keywords: false,
@@ -262,7 +262,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         region: "th",
         validator: "mod11_th",
         joinable: true,
-        gate: Gate::MinDigits(13),
+        gate: Gate::RunLengths(runs_of_at_least(13)),
         keywords: TH_WORDS,
         keyword_window: 60,
         requires_keywords: false,

@@ -2,7 +2,7 @@
 
 use super::ids::{DigitId, RegexId};
 use crate::detect::idcheck;
-use crate::detect::{BuiltinDetector, Confidence, Gate};
+use crate::detect::{BuiltinDetector, Confidence, Gate, runs_of_at_least};
 
 const FR_NIR_WORDS: &[&str] = &[
     "numéro de sécurité sociale",
@@ -90,7 +90,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         region: "fr",
         validator: "fr_nir_mod97",
         joinable: true,
-        gate: Gate::MinDigits(13),
+        gate: Gate::RunLengths(runs_of_at_least(5)),
         keywords: FR_NIR_WORDS,
         keyword_window: 60,
         requires_keywords: false,
@@ -105,7 +105,13 @@ pub const DETECTORS: &[BuiltinDetector] = &[
             "NIR 26902993417328",
             "ref 585057800608491",
         ],
-        build: || Box::new(RegexId::new(FR_NIR_RE, idcheck::fr_nir).needing(|r| r.len >= 5)),
+        build: || {
+            // Fifteen digits in one run, or a Corsican department (`2A`, `2B`) gluing a
+            // letter to a shorter one.
+            Box::new(
+                RegexId::new(FR_NIR_RE, idcheck::fr_nir).needing(|r| r.len >= 15 || r.len >= 5 && r.attached),
+            )
+        },
     },
     BuiltinDetector {
         id: "de_personalausweis",
@@ -172,7 +178,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
             Box::new(RegexId::new(
                 r"(?i)(?-u:\b)[A-Z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z](?-u:\b)",
                 idcheck::it_codice_fiscale,
-            ).needing(|r| r.attached && r.len <= 3))
+            ).in_words(|w| w.len() == 16 && w.digits >= 1))
         },
     },
     BuiltinDetector {
@@ -204,7 +210,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         region: "be",
         validator: "mod97_be",
         joinable: true,
-        gate: Gate::MinDigits(11),
+        gate: Gate::RunLengths(runs_of_at_least(11)),
         keywords: BE_WORDS,
         keyword_window: 60,
         requires_keywords: false,
@@ -281,7 +287,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         region: "no",
         validator: "mod11_two_digits",
         joinable: true,
-        gate: Gate::MinDigits(11),
+        gate: Gate::RunLengths(runs_of_at_least(11)),
         keywords: NO_WORDS,
         keyword_window: 60,
         requires_keywords: false,
@@ -324,7 +330,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         region: "ch",
         validator: "ean13",
         joinable: true,
-        gate: Gate::MinDigits(13),
+        gate: Gate::RunLengths(runs_of_at_least(13)),
         keywords: CH_WORDS,
         keyword_window: 60,
         requires_keywords: false,

@@ -2,7 +2,7 @@
 
 use super::ids::DigitId;
 use crate::detect::idcheck;
-use crate::detect::{BuiltinDetector, Confidence, Gate};
+use crate::detect::{BuiltinDetector, Confidence, Gate, runs_of_at_least};
 
 const IL_WORDS: &[&str] = &[
     "מספר זהות",
@@ -90,7 +90,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         region: "za",
         validator: "luhn",
         joinable: true,
-        gate: Gate::MinDigits(13),
+        gate: Gate::RunLengths(runs_of_at_least(13)),
         keywords: ZA_WORDS,
         keyword_window: 60,
         requires_keywords: false,
@@ -113,7 +113,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         region: "tr",
         validator: "tckn",
         joinable: true,
-        gate: Gate::MinDigits(11),
+        gate: Gate::RunLengths(runs_of_at_least(11)),
         keywords: TR_WORDS,
         keyword_window: 60,
         requires_keywords: false,
@@ -159,7 +159,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         region: "ae",
         validator: "luhn",
         joinable: true,
-        gate: Gate::MinDigits(15),
+        gate: Gate::RunLengths(runs_of_at_least(15)),
         keywords: AE_WORDS,
         keyword_window: 60,
         requires_keywords: false,

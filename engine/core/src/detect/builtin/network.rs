@@ -3,7 +3,7 @@
 
 use super::token::{TokenMatcher, near};
 use crate::detect::validators::{digits, luhn};
-use crate::detect::{BuiltinDetector, Confidence, Gate};
+use crate::detect::{BuiltinDetector, Confidence, Gate, runs_of_at_least};
 
 /// GSMA reporting-body identifiers: the first two digits of an IMEI's type allocation code.
 const IMEI_RBI: &[&str] =
@@ -57,7 +57,8 @@ pub const DETECTORS: &[BuiltinDetector] = &[
             Box::new(TokenMatcher::new(
                 r"(?-u:\b)(?:[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?-u:\b)",
                 check_mac,
-            ))
+            )
+            .in_chains(b":-.", 3))
         },
     },
     BuiltinDetector {
@@ -66,7 +67,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         region: "global",
         validator: "luhn",
         joinable: true,
-        gate: Gate::MinDigits(14),
+        gate: Gate::RunLengths(runs_of_at_least(14)),
         keywords: &["imei", "imeisv", "*#06#", "device serial", "handset", "serial number"],
         keyword_window: 40,
         requires_keywords: false,
@@ -97,7 +98,12 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         confidence_with_keywords: Confidence::Medium,
         examples: &["IMSI 310150123456789", "sim imsi: 234150999999999", "subscriber 262011234567890"],
         negative_examples: &["310150123456789", "IMSI 100150123456789", "IMSI 3101501234"],
-        build: || Box::new(TokenMatcher::new(r"(?-u:\b)[0-9]{14,15}(?-u:\b)", check_imsi)),
+        build: || {
+            Box::new(
+                TokenMatcher::new(r"(?-u:\b)[0-9]{14,15}(?-u:\b)", check_imsi)
+                    .in_words(|w| (14..=15).contains(&w.len()) && usize::from(w.digits) == w.len()),
+            )
+        },
     },
     BuiltinDetector {
         id: "iccid",
@@ -105,7 +111,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         region: "global",
         validator: "luhn",
         joinable: true,
-        gate: Gate::MinDigits(19),
+        gate: Gate::RunLengths(runs_of_at_least(19)),
         keywords: &["iccid", "sim number", "sim serial", "esim", "sim card", "sim"],
         keyword_window: 40,
         requires_keywords: false,

@@ -105,7 +105,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         build: || {
             Box::new(
                 RegexId::new(r"(?-u:\b)[A-Z9]{5}\d[0156]\d[0-3]\d\d[A-Z9]{2}\d[A-Z0-9]{2}(?-u:\b)", uk_dl_ok)
-                    .needing(|r| r.len >= 6 && r.attached),
+                    .in_words(|w| w.len() == 16 && w.lower == 0 && w.digits >= 6),
             )
         },
     },

@@ -65,7 +65,12 @@ pub const DETECTORS: &[BuiltinDetector] = &[
             "tranche XS2177363293 priced at par",
         ],
         negative_examples: &["US0378331006", "ZZ0378331005 is not a country", "ref AB12345678901"],
-        build: || Box::new(TokenMatcher::new(r"(?-u:\b)[A-Z]{2}[A-Z0-9]{9}[0-9](?-u:\b)", check_isin)),
+        build: || {
+            Box::new(
+                TokenMatcher::new(r"(?-u:\b)[A-Z]{2}[A-Z0-9]{9}[0-9](?-u:\b)", check_isin)
+                    .in_words(|w| w.len() == 12 && w.lower == 0 && w.digits >= 2),
+            )
+        },
     },
     BuiltinDetector {
         id: "cusip",
@@ -80,7 +85,12 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         confidence_with_keywords: Confidence::High,
         examples: &["CUSIP 037833100 (Apple)", "sell the 02079K305 position", "notes cusip: 912828U24"],
         negative_examples: &["ticket 037833101", "037833100", "here is my passport # 40YT51405"],
-        build: || Box::new(TokenMatcher::new(r"(?-u:\b)[0-9A-Z]{8}[0-9](?-u:\b)", check_cusip)),
+        build: || {
+            Box::new(
+                TokenMatcher::new(r"(?-u:\b)[0-9A-Z]{8}[0-9](?-u:\b)", check_cusip)
+                    .in_words(|w| w.len() == 9 && w.lower == 0 && w.digits >= 5),
+            )
+        },
     },
     BuiltinDetector {
         id: "sedol",
@@ -96,7 +106,10 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         examples: &["SEDOL B0YBKJ7", "buy B0YBKL9 for the fund", "sedol: 0263494"],
         negative_examples: &["sedol B0YBKJ8", "0263494", "order ref B0YBKJ7"],
         build: || {
-            Box::new(TokenMatcher::new(r"(?-u:\b)[0-9BCDFGHJKLMNPQRSTVWXYZ]{6}[0-9](?-u:\b)", check_sedol))
+            Box::new(
+                TokenMatcher::new(r"(?-u:\b)[0-9BCDFGHJKLMNPQRSTVWXYZ]{6}[0-9](?-u:\b)", check_sedol)
+                    .in_words(|w| w.len() == 7 && w.lower == 0 && w.digits >= 2),
+            )
         },
     },
     BuiltinDetector {
@@ -116,7 +129,12 @@ pub const DETECTORS: &[BuiltinDetector] = &[
             "the LEI is HWUPKR0MPOU8FGXBT394",
         ],
         negative_examples: &["5493001KJTIIGC8Y1R13", "5493001KJTIIGC8Y1R1", "ABCDEFGHIJKLMNOPQR12"],
-        build: || Box::new(TokenMatcher::new(r"(?-u:\b)[0-9A-Z]{18}[0-9]{2}(?-u:\b)", check_lei)),
+        build: || {
+            Box::new(
+                TokenMatcher::new(r"(?-u:\b)[0-9A-Z]{18}[0-9]{2}(?-u:\b)", check_lei)
+                    .in_words(|w| w.len() == 20 && w.lower == 0 && w.digits >= 2),
+            )
+        },
     },
     BuiltinDetector {
         id: "figi",
@@ -132,10 +150,13 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         examples: &["FIGI BBG000BLNNH6", "BBG000B9XRY4 is Apple", "figi: BBG00H9NR574"],
         negative_examples: &["BBG000BLNNH7", "BSG000BLNNH6", "BBG000BLNNH"],
         build: || {
-            Box::new(TokenMatcher::new(
-                r"(?-u:\b)[B-DF-HJ-NP-TV-Z]{2}G[B-DF-HJ-NP-TV-Z0-9]{8}[0-9](?-u:\b)",
-                check_figi,
-            ))
+            Box::new(
+                TokenMatcher::new(
+                    r"(?-u:\b)[B-DF-HJ-NP-TV-Z]{2}G[B-DF-HJ-NP-TV-Z0-9]{8}[0-9](?-u:\b)",
+                    check_figi,
+                )
+                .in_words(|w| w.len() == 12 && w.lower == 0 && w.digits >= 1 && w.upper >= 3),
+            )
         },
     },
 ];

@@ -1,8 +1,9 @@
 //! Built-in detectors: tax and business identifiers (docs/notes/detector-breadth.md §1e).
 
+use super::digits::Run;
 use super::ids::{DigitId, RegexId};
 use crate::detect::idcheck;
-use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Field, Gate};
+use crate::detect::{BuiltinDetector, Candidate, Confidence, Detector, Field, Gate, runs_of_at_least};
 
 const DE_TAX_WORDS: &[&str] = &[
     "steueridentifikationsnummer",
@@ -137,7 +138,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         region: "au",
         validator: "mod89",
         joinable: true,
-        gate: Gate::MinDigits(11),
+        gate: Gate::RunLengths(runs_of_at_least(11)),
         keywords: ABN_WORDS,
         keyword_window: 60,
         requires_keywords: false,
@@ -170,7 +171,7 @@ pub const DETECTORS: &[BuiltinDetector] = &[
         build: || {
             Box::new(
                 RegexId::new(r"(?-u:\b)\d{2}[A-Z]{5}\d{4}[A-Z][1-9A-Z]Z[0-9A-Z](?-u:\b)", idcheck::in_gstin)
-                    .needing(|r| r.len == 4 && r.attached),
+                    .in_words(|w| w.len() == 15 && w.lower == 0 && w.digits >= 6),
             )
         },
     },
@@ -218,11 +219,19 @@ impl EuVat {
 
 impl Detector for EuVat {
     fn find_in_field(&self, field: &Field<'_>, out: &mut Vec<Candidate>) {
-        // Every VAT body holds a run of 7 to 14 digits.
-        if !field.runs().iter().any(|r| (7..=14).contains(&r.len)) {
+        // Every VAT number is a run of 7 to 14 digits (or more, joined to the next
+        // number) with its two-letter country code at most seven bytes before it.
+        let text = field.text();
+        let b = text.as_bytes();
+        let prefixed = |r: &Run| {
+            r.len >= 7
+                && b[r.start.saturating_sub(7)..r.start]
+                    .windows(2)
+                    .any(|w| w.iter().all(u8::is_ascii_uppercase))
+        };
+        if !field.runs().iter().any(prefixed) {
             return;
         }
-        let text = field.text();
         for m in self.re.find_iter(text) {
             let v = m.as_str();
             if !idcheck::eu_vat(v) {

@@ -5,7 +5,8 @@
 use regex::Regex;
 
 use super::digits::{ceil_boundary, floor_boundary};
-use crate::detect::{Candidate, Confidence, Detector};
+use crate::detect::field::Word;
+use crate::detect::{Candidate, Confidence, Detector, Field};
 
 /// Decides a value's confidence, or rejects it (`None`). Gets the whole text and the
 /// value's byte span in it, for checks that look at the surroundings.
@@ -16,6 +17,20 @@ pub struct TokenMatcher {
     re: Regex,
     check: Check,
     groups: bool,
+    /// Where the regex runs.
+    scope: Scope,
+}
+
+/// The parts of a field a [`TokenMatcher`] searches.
+#[derive(Clone, Copy)]
+enum Scope {
+    /// The whole text.
+    Text,
+    /// The words that pass the shape (see [`TokenMatcher::in_words`]).
+    Words(fn(&Word) -> bool),
+    /// Chains of at least `min` words joined by single `joiners` bytes (see
+    /// [`TokenMatcher::in_chains`]).
+    Chains { joiners: &'static [u8], min: usize },
 }
 
 impl TokenMatcher {
@@ -23,18 +38,72 @@ impl TokenMatcher {
     pub fn new(pattern: &str, check: Check) -> Self {
         let re = Regex::new(pattern).expect("static regex");
         let groups = re.captures_len() > 1;
-        Self { re, check, groups }
+        Self { re, check, groups, scope: Scope::Text }
+    }
+
+    /// Runs the regex only over the field's words (see [`Word`]) that pass `shape`,
+    /// never over the whole text. Only for a pattern whose every match is one whole
+    /// word: `(?-u:\b)` on both ends, letters and digits only in between, no groups.
+    pub fn in_words(mut self, shape: fn(&Word) -> bool) -> Self {
+        debug_assert!(!self.groups, "a word-shaped pattern has no groups");
+        self.scope = Scope::Words(shape);
+        self
+    }
+
+    /// Runs the regex only over chains of at least `min` words joined by exactly one
+    /// of `joiners` (`00:1A:2B:3C:4D:5E`). Only for a pattern whose every match is such
+    /// a chain or part of one, `(?-u:\b)` on both ends, without groups.
+    pub fn in_chains(mut self, joiners: &'static [u8], min: usize) -> Self {
+        debug_assert!(!self.groups, "a chain-shaped pattern has no groups");
+        self.scope = Scope::Chains { joiners, min };
+        self
+    }
+
+    fn find_whole(&self, text: &str, from: usize, to: usize, out: &mut Vec<Candidate>) {
+        for m in self.re.find_iter(&text[from..to]) {
+            let (s, e) = (from + m.start(), from + m.end());
+            if let Some(confidence) = (self.check)(text, s, e) {
+                out.push(Candidate { start: s, end: e, confidence });
+            }
+        }
     }
 }
 
 impl Detector for TokenMatcher {
-    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
-        if !self.groups {
-            for m in self.re.find_iter(text) {
-                if let Some(confidence) = (self.check)(text, m.start(), m.end()) {
-                    out.push(Candidate { start: m.start(), end: m.end(), confidence });
+    fn find_in_field(&self, field: &Field<'_>, out: &mut Vec<Candidate>) {
+        // A word (or a chain) is all a match can be, and the slice's ends are word
+        // boundaries as they are in the text: the same matches, for a fraction of the bytes.
+        let text = field.text();
+        match self.scope {
+            Scope::Words(shape) => {
+                for w in field.words().iter().filter(|w| shape(w)) {
+                    self.find_whole(text, w.start as usize, w.end as usize, out);
                 }
             }
+            Scope::Chains { joiners, min } => {
+                let words = field.words();
+                let b = text.as_bytes();
+                let joined =
+                    |a: &Word, z: &Word| z.start == a.end + 1 && joiners.contains(&b[a.end as usize]);
+                let mut i = 0;
+                while i < words.len() {
+                    let mut k = i;
+                    while k + 1 < words.len() && joined(&words[k], &words[k + 1]) {
+                        k += 1;
+                    }
+                    if k + 1 - i >= min {
+                        self.find_whole(text, words[i].start as usize, words[k].end as usize, out);
+                    }
+                    i = k + 1;
+                }
+            }
+            Scope::Text => self.find(text, out),
+        }
+    }
+
+    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
+        if !self.groups {
+            self.find_whole(text, 0, text.len(), out);
             return;
         }
         let mut at = 0;
@@ -56,9 +125,9 @@ impl Detector for TokenMatcher {
 pub struct Many(pub Vec<Box<dyn Detector>>);
 
 impl Detector for Many {
-    fn find(&self, text: &str, out: &mut Vec<Candidate>) {
+    fn find_in_field(&self, field: &Field<'_>, out: &mut Vec<Candidate>) {
         for d in &self.0 {
-            d.find(text, out);
+            d.find_in_field(field, out);
         }
     }
 }
