@@ -64,3 +64,24 @@ pub fn packs_except(skip: &[&str]) -> PolicySet {
 pub fn findings(set: &PolicySet, msgs: &[Message]) -> usize {
     msgs.iter().map(|m| set.evaluate(m).findings.len()).sum()
 }
+
+/// Prose a wealth manager might send, free of anything the packs detect (the `clean`
+/// workloads).
+pub const PROSE: &str = "Thanks for your message. I have looked at the portfolio review you asked about and the \
+    allocation looks fine for now. We can talk through the rebalancing options at our next meeting; \
+    let me know which afternoon suits you best and I will send an invite. The market update from the \
+    research team is attached as usual, and the quarterly letter goes out next week. ";
+
+/// `source` repeated and cut to `size` bytes on a char boundary.
+pub fn sized(source: &str, size: usize) -> String {
+    let mut s = String::with_capacity(size + source.len());
+    while s.len() < size {
+        s.push_str(source);
+    }
+    let mut end = size;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.truncate(end);
+    s
+}

@@ -56,9 +56,8 @@ impl PolicySet {
         let digits = count_digits(bytes);
         s.hits.clear();
         if let Some(ac) = &self.literals {
-            for m in ac.find_overlapping_iter(bytes) {
-                s.hits.push((m.pattern().as_u32(), m.start() as u32, m.end() as u32));
-            }
+            let hits = &mut s.hits;
+            ac.for_each_match(bytes, |p, start, end| hits.push((p, start as u32, end as u32)));
         }
         s.local.clear();
         s.literal_open.clear();
@@ -156,10 +155,8 @@ impl PolicySet {
     fn scan_keywords(&self, bytes: &[u8], s: &mut Scratch) {
         if let Some(ac) = &self.keywords {
             let from = s.hits.len();
-            for m in ac.find_overlapping_iter(bytes) {
-                let p = m.pattern().as_u32() + self.keyword_offset;
-                s.hits.push((p, m.start() as u32, m.end() as u32));
-            }
+            let (hits, offset) = (&mut s.hits, self.keyword_offset);
+            ac.for_each_match(bytes, |p, start, end| hits.push((p + offset, start as u32, end as u32)));
             self.note_hits(from, s);
         }
     }

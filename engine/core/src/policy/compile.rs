@@ -8,7 +8,6 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Regex, RegexBuilder};
 
 use super::diag::Reporter;
@@ -17,6 +16,7 @@ use super::model::{self, Kind, PolicyDoc, RecordMode, RedactSpec, RedactStyle};
 use super::{LoadOptions, PolicySource};
 use crate::detect::builtin::{self, Built};
 use crate::detect::context::ContextRule;
+use crate::detect::literals::LiteralSearcher;
 use crate::detect::{Candidate, Confidence, Detector, Gate, validators};
 use crate::message::{Channel, Direction, Role as PartyRole};
 use crate::plugin::{PluginDetector, PluginSpec};
@@ -192,9 +192,9 @@ pub struct PolicySet {
     pub(crate) policies: Vec<CompiledPolicy>,
     pub(crate) detectors: Vec<DetectorEntry>,
     /// The eager automaton: gate literals, terms, and keywords that gate a detector.
-    pub(crate) literals: Option<AhoCorasick>,
+    pub(crate) literals: Option<LiteralSearcher>,
     /// The lazy automaton: context keywords, searched only where a detector has candidates.
-    pub(crate) keywords: Option<AhoCorasick>,
+    pub(crate) keywords: Option<LiteralSearcher>,
     /// Pattern ids of `keywords` start here in `literal_roles`.
     pub(crate) keyword_offset: u32,
     /// For each pattern (eager ones first, then lazy ones), the detectors it concerns and how.
@@ -942,7 +942,7 @@ fn nfa_bytes(pattern: &str, limit: usize) -> Result<usize, Option<usize>> {
 }
 
 /// Automata recently built, by their exact pattern lists, most recent first.
-type Recent = Vec<(Vec<String>, AhoCorasick)>;
+type Recent = Vec<(Vec<String>, LiteralSearcher)>;
 
 /// One automaton over `patterns` (ASCII case-insensitive, overlapping matches); `None`
 /// when there are none. `Err` (with a diagnostic pushed) if it cannot be built.
@@ -950,9 +950,9 @@ type Recent = Vec<(Vec<String>, AhoCorasick)>;
 /// The last few automata are kept and reused for the same pattern list: every set holds
 /// the built-in detectors' literals, so a set without literals of its own (and a reload
 /// of an unchanged set) needs exactly the automata built before, whose DFA build was the
-/// largest part of loading a set. An `AhoCorasick` is a shared handle: reuse copies
-/// nothing.
-fn build_automaton(patterns: &[String], errors: &mut Vec<super::Diagnostic>) -> Option<Option<AhoCorasick>> {
+/// largest part of loading a set. A [`LiteralSearcher`] is a shared handle: reuse
+/// copies nothing.
+fn build_automaton(patterns: &[String], errors: &mut Vec<super::Diagnostic>) -> Option<Option<LiteralSearcher>> {
     static RECENT: std::sync::Mutex<Recent> = std::sync::Mutex::new(Vec::new());
     if patterns.is_empty() {
         return Some(None);
@@ -974,17 +974,11 @@ fn build_automaton(patterns: &[String], errors: &mut Vec<super::Diagnostic>) -> 
 }
 
 /// Builds the automaton of [`build_automaton`]; `None` (with a diagnostic) on failure.
-fn build_new_automaton(patterns: &[String], errors: &mut Vec<super::Diagnostic>) -> Option<AhoCorasick> {
-    // A full DFA: overlapping search is one table lookup per byte. Large dictionaries let
-    // the crate pick a contiguous NFA: the DFA build would cost more than it saves.
+fn build_new_automaton(patterns: &[String], errors: &mut Vec<super::Diagnostic>) -> Option<LiteralSearcher> {
+    // A full DFA: overlapping search is one table lookup per byte. Large dictionaries get
+    // a contiguous NFA: the DFA build would cost more than it saves.
     let bytes: usize = patterns.iter().map(String::len).sum();
-    let kind = (bytes <= MAX_DFA_PATTERN_BYTES).then_some(aho_corasick::AhoCorasickKind::DFA);
-    match AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
-        .kind(kind)
-        .match_kind(MatchKind::Standard)
-        .build(patterns)
-    {
+    match LiteralSearcher::new(patterns, bytes <= MAX_DFA_PATTERN_BYTES) {
         Ok(ac) => Some(ac),
         Err(e) => {
             errors.push(super::Diagnostic::unplaced(
@@ -999,8 +993,6 @@ fn build_new_automaton(patterns: &[String], errors: &mut Vec<super::Diagnostic>)
 
 #[cfg(test)]
 mod tests {
-    use aho_corasick::AhoCorasickKind;
-
     use super::super::{LoadOptions, PolicySet};
 
     #[test]
@@ -1010,7 +1002,7 @@ mod tests {
         let automata: Vec<_> = [&set.literals, &set.keywords].into_iter().flatten().collect();
         assert_eq!(automata.len(), 2);
         for ac in automata {
-            assert_eq!(ac.kind(), AhoCorasickKind::DFA);
+            assert!(ac.is_dfa());
         }
         let again = PolicySet::builtin(&LoadOptions::default()).expect("packs");
         assert_eq!(
