@@ -17,7 +17,8 @@ use linewall_engine::policy::PolicySet;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let (Some(workload), Some(passes)) = (args.get(1), args.get(2).and_then(|p| p.parse::<usize>().ok())) else {
+    let (Some(workload), Some(passes)) = (args.get(1), args.get(2).and_then(|p| p.parse::<usize>().ok()))
+    else {
         eprintln!("usage: evalcount corpus|none|clean-300|clean-1m PASSES [--without-breadth]");
         std::process::exit(2);
     };

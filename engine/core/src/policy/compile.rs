@@ -952,7 +952,10 @@ type Recent = Vec<(Vec<String>, LiteralSearcher)>;
 /// of an unchanged set) needs exactly the automata built before, whose DFA build was the
 /// largest part of loading a set. A [`LiteralSearcher`] is a shared handle: reuse
 /// copies nothing.
-fn build_automaton(patterns: &[String], errors: &mut Vec<super::Diagnostic>) -> Option<Option<LiteralSearcher>> {
+fn build_automaton(
+    patterns: &[String],
+    errors: &mut Vec<super::Diagnostic>,
+) -> Option<Option<LiteralSearcher>> {
     static RECENT: std::sync::Mutex<Recent> = std::sync::Mutex::new(Vec::new());
     if patterns.is_empty() {
         return Some(None);
