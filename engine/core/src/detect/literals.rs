@@ -12,6 +12,7 @@
 //! waits.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use aho_corasick::automaton::Automaton;
@@ -145,8 +146,8 @@ impl Table {
             let sid = order[i];
             for &b in &reps {
                 let next = nfa.next_state(Anchored::No, sid, b);
-                if !seen.contains_key(&next) {
-                    seen.insert(next, 0);
+                if let Entry::Vacant(e) = seen.entry(next) {
+                    e.insert(0);
                     order.push(next);
                 }
             }
