@@ -8,7 +8,8 @@ use std::sync::{Arc, LazyLock, Mutex};
 use libfuzzer_sys::fuzz_target;
 use linewall_engine::detect::Confidence;
 use linewall_engine::plugin::{
-    PluginDetector, PluginError, PluginErrorKind, PluginFinding, PluginInput, PluginLoadError, PluginLoader, PluginSpec,
+    PluginDetector, PluginError, PluginErrorKind, PluginFinding, PluginInput, PluginLoadError, PluginLoader,
+    PluginSpec,
 };
 use linewall_engine::policy::{LoadOptions, PolicySet, PolicySource};
 
