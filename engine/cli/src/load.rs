@@ -50,7 +50,7 @@ pub fn policies(dir: Option<&Path>) -> Result<LoadedSet, Diagnostics> {
 /// Loads policies; an empty set is an error too (it would allow everything).
 pub fn policies_checked(dir: Option<&Path>) -> Result<LoadedSet, Vec<Diagnostic>> {
     match policies(dir) {
-        Ok(set) if set.set().policies().is_empty() => {
+        Ok(loaded) if loaded.set().policies().is_empty() => {
             // An empty set allows everything: never mistake it for a passing one.
             let d = dir.map_or_else(|| String::from("the built-in packs"), |d| d.display().to_string());
             Err(vec![Diagnostic::unplaced(
