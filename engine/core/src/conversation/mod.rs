@@ -21,6 +21,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, SystemTime};
 
 pub use join::SplitFinding;
+pub(crate) use join::joinable_detectors;
 pub use memory::MemoryStore;
 pub use store::{ConversationStore, Fragment, StoreError, Window};
 

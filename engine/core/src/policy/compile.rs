@@ -206,6 +206,9 @@ pub struct PolicySet {
     /// The documents, kept to run each policy's tests against that policy alone.
     pub(crate) docs: Vec<(Located<PolicyDoc>, PolicySource)>,
     pub(crate) options: LoadOptions,
+    /// The detectors that join split values (docs/10-conversations.md), found once here
+    /// rather than per message: (index in `detectors`, index in the built-ins).
+    pub(crate) joinable: Vec<(usize, usize)>,
 }
 
 impl std::fmt::Debug for PolicySet {
@@ -702,7 +705,9 @@ impl<'o> Compiler<'o> {
             ));
             return None;
         };
+        let joinable = crate::conversation::joinable_detectors(&policies, &self.detectors);
         Some(PolicySet {
+            joinable,
             version,
             policies,
             detectors: self.detectors,

@@ -2,7 +2,7 @@
 //! joining split values (docs/10-conversations.md) adds per message, in process, without
 //! depending on the load of the machine.
 //!
-//! Build: `cargo build --profile bench -p linewall-benches --example conversation_cost`.
+//! Build: `cargo build --profile bench -p linewall-engine --example conversation_cost`.
 //! Run each mode under callgrind, counting only the measured loop:
 //!
 //! ```text
@@ -20,23 +20,60 @@
 
 use std::hint::black_box;
 
-use linewall_benches::{corpus, in_conversations, packs};
 use linewall_engine::Message;
 use linewall_engine::conversation::{Config, Conversations, DEFAULT_CAPACITY};
-use linewall_engine::policy::PolicySet;
+use linewall_engine::message::{Direction, Party};
+use linewall_engine::policy::{LoadOptions, PolicySet};
+
+/// The dev corpus as the benchmarks feed it (benches/engine/src/lib.rs): text, id, and
+/// alternating directions.
+fn corpus() -> Vec<Message> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/dev-corpus.jsonl");
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .enumerate()
+        .map(|(i, v)| Message {
+            id: v["id"].as_str().unwrap_or("").to_owned(),
+            text: v["text"].as_str().unwrap_or("").to_owned(),
+            direction: if i % 2 == 0 { Direction::Inbound } else { Direction::Outbound },
+            ..Message::default()
+        })
+        .collect()
+}
+
+/// The corpus in 1,000 conversations with 4 senders, as the divan bench feeds it.
+fn in_conversations() -> Vec<Message> {
+    corpus()
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut m)| {
+            m.conversation_id = format!("conv-{}", i % 1000);
+            m.sender = Some(Party { id: format!("sender-{}", i % 4), ..Party::default() });
+            m
+        })
+        .collect()
+}
+
+fn packs() -> PolicySet {
+    match PolicySet::builtin(&LoadOptions::default()) {
+        Ok(set) => set,
+        Err(d) => panic!("built-in packs failed to load:\n{d}"),
+    }
+}
 
 #[inline(never)]
 fn measured(set: &PolicySet, conv: Option<&Conversations>, msgs: &[Message], n: usize) -> usize {
-    let mut blocked = 0;
+    let mut found = 0;
     for i in 0..n {
         let m = &msgs[i % msgs.len()];
         let v = match conv {
             Some(c) => c.evaluate(set, black_box(m)),
             None => set.evaluate(black_box(m)),
         };
-        blocked += usize::from(black_box(v).findings.len());
+        found += black_box(v).findings.len();
     }
-    blocked
+    found
 }
 
 fn main() {
@@ -64,7 +101,15 @@ fn main() {
         }
     };
     let conv = matches!(mode.as_str(), "memory" | "split").then_some(&conv);
-    let warm = measured(&set, conv, &msgs, msgs.len());
+    // Warm-up outside `measured`: callgrind counts only the measured call.
+    let mut warm = 0;
+    for m in &msgs {
+        let v = match conv {
+            Some(c) => c.evaluate(&set, m),
+            None => set.evaluate(m),
+        };
+        warm += v.findings.len();
+    }
     let findings = measured(&set, conv, &msgs, n);
     println!("{mode}: {n} messages, {findings} findings (warm-up {warm})");
 }
