@@ -148,14 +148,18 @@ fn detect(b: &Built, d: usize, bi: usize, set: &PolicySet, field: &Field<'_>, ou
 
 /// The detectors of a compiled set that join: built-in, joinable, and referenced by a
 /// rule (findings are reported for those alone), as (set index, built-in index).
-pub(crate) fn joinable_detectors(policies: &[CompiledPolicy], detectors: &[DetectorEntry]) -> Vec<(usize, usize)> {
+pub(crate) fn joinable_detectors(
+    policies: &[CompiledPolicy],
+    detectors: &[DetectorEntry],
+) -> Vec<(usize, usize)> {
     let builtins = builtin::built();
     detectors
         .iter()
         .enumerate()
         .filter_map(|(d, e)| match &e.matcher {
             Matcher::Builtin(b)
-                if b.spec.joinable && policies.iter().any(|p| p.rules.iter().any(|r| r.detectors.contains(&d))) =>
+                if b.spec.joinable
+                    && policies.iter().any(|p| p.rules.iter().any(|r| r.detectors.contains(&d))) =>
             {
                 Some((d, builtins.iter().position(|x| std::ptr::eq(x, *b))?))
             }
