@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
+use linewall_engine::LoadedSet;
 use linewall_engine::policy::{Diagnostic, Diagnostics, LoadOptions, PolicySet, PolicySummary};
 
 /// Where policies come from.
@@ -95,24 +96,24 @@ impl From<String> for LoadError {
 
 /// Loads and tests a set and checks it against `guards`.
 pub fn load_checked(source: &Source, options: &LoadOptions, guards: &Guards) -> Result<PolicySet, LoadError> {
-    let set = match source {
-        Source::Builtin => PolicySet::builtin(options)?,
+    let loaded = match source {
+        Source::Builtin => LoadedSet::builtin(options)?,
         Source::Path(p) => {
             let sources = linewall_engine::policy::read_sources(p, options)?;
             if let Some(m) = &guards.manifest {
                 crate::policy_files::check(m, p, &sources)?;
             }
-            PolicySet::load_sources(sources, options)?
+            LoadedSet::load_sources(sources, options)?
         }
     };
-    let count = set.policies().len();
+    let count = loaded.set().policies().len();
     if count < guards.min_policies {
         return Err(LoadError::from(format!(
             "the policy set has {count} policies; at least {} required (--min-policies; --allow-empty to serve none)",
             guards.min_policies
         )));
     }
-    let report = set.run_tests();
+    let report = loaded.run_tests();
     if report.failed() > 0 {
         let failures: Vec<String> = report
             .cases
@@ -123,7 +124,8 @@ pub fn load_checked(source: &Source, options: &LoadOptions, guards: &Guards) -> 
             .collect();
         return Err(LoadError::from(failures.join("\n")));
     }
-    Ok(set)
+    // Only the compiled set is served; the documents are dropped here.
+    Ok(loaded.into_set())
 }
 
 /// What a new set loses compared with the serving one.

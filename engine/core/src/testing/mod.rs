@@ -1,11 +1,12 @@
 //! The policies' own tests (`tests:`), each run against its policy alone, and the
 //! built-in detectors' examples, both through [`PolicySet::evaluate`]. A consumer of
-//! both stages: it compiles (`policy`) and evaluates (`eval`).
+//! every stage: it loads ([`crate::load`]: `policy`, then examples) and evaluates (`eval`).
 
 pub mod catalogue;
 
 use std::collections::BTreeSet;
 
+use crate::load::LoadedSet;
 use crate::policy::PolicySet;
 use crate::policy::model::Expect;
 use crate::verdict::Verdict;
@@ -127,23 +128,20 @@ fn in_conversation(set: &PolicySet, earlier: &[crate::Message], message: &crate:
     conv.evaluate_at(set, &with_id(message), at)
 }
 
-impl PolicySet {
+impl LoadedSet {
     /// Runs every policy's `tests` (each against that policy alone, plus the built-in
     /// detectors) and every built-in detector's examples.
     pub fn run_tests(&self) -> TestReport {
         let mut report = TestReport::default();
-        for (doc, source) in &self.docs {
+        for (doc, source) in self.docs() {
             let d = &doc.value;
             if d.spec.tests.is_empty() {
                 continue;
             }
             let policy = d.metadata.name.value.clone();
             let mut errors = Vec::new();
-            let alone = crate::policy::compile::compile(
-                vec![(doc.clone(), source.clone())],
-                &self.options,
-                &mut errors,
-            );
+            let alone =
+                crate::load::compile_checked(&[(doc.clone(), source.clone())], self.options(), &mut errors);
             let Some(alone) = alone else {
                 report.cases.push(TestCase {
                     policy,
