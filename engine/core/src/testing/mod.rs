@@ -276,3 +276,37 @@ fn run_builtin_examples() -> Vec<TestCase> {
     }
     cases
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicBool;
+
+    use super::TestsAbandoned;
+    use crate::policy::{LoadOptions, PolicySet, PolicySource};
+
+    fn with_tests(n: usize) -> PolicySet {
+        let mut text = String::from(
+            "apiVersion: linewall/v1\nkind: Policy\nmetadata: {name: words}\nspec:\n  detectors:\n    - {id: w, terms: [bananas]}\n  rules:\n    - id: block-word\n      when: {detectors: {any: [{id: w}]}}\n      action: block\n  tests:\n",
+        );
+        for i in 0..n {
+            text.push_str(&format!(
+                "    - name: t{i}\n      message: {{text: \"bananas {i}\"}}\n      expect: {{action: block}}\n"
+            ));
+        }
+        let source = PolicySource { name: String::from("p.yaml"), text, base_dir: None };
+        let options = LoadOptions { hash_key: Some(vec![7; 32]), ..LoadOptions::default() };
+        PolicySet::load_sources(vec![source], &options).expect("loads")
+    }
+
+    #[test]
+    fn a_raised_cancel_flag_stops_the_test_run() {
+        let set = with_tests(5);
+        let report = set.run_tests_until(&AtomicBool::new(false)).expect("not cancelled");
+        assert_eq!(report.cases.iter().filter(|c| c.policy == "words").count(), 5);
+        assert_eq!(report.failed(), 0);
+        assert_eq!(
+            set.run_tests_until(&AtomicBool::new(true)).map(|r| r.cases.len()),
+            Err(TestsAbandoned { run: 0, total: 5 })
+        );
+    }
+}
