@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{Server, connect, free_port, http_get, start, temp_dir};
+use common::{Server, connect, http_get, spawn, start, start_with_metrics, temp_dir};
 use linewall_proto::v1 as pb;
 use pb::linewall_client::LinewallClient;
 use tonic::Code;
@@ -22,11 +22,10 @@ fn msg(text: &str) -> pb::EvaluateRequest {
     }
 }
 
-/// Starts `linewall serve` through `prefix` (e.g. `prlimit --nofile=...`), with stderr in
-/// `log`; returns the server once its gRPC port answers.
-async fn start_via(prefix: &[&str], args: &[&str], log: &Path, env: &[(&str, &str)]) -> Server {
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
+/// Starts `linewall serve` through `prefix` (e.g. `prlimit --nofile=...`) on port 0, with
+/// metrics on port 0 and stderr in `log`; returns the server once its gRPC port answers,
+/// and the metrics address it bound.
+async fn start_via(prefix: &[&str], args: &[&str], log: &Path, env: &[(&str, &str)]) -> (Server, String) {
     let (program, pre) =
         prefix.split_first().map_or((env!("CARGO_BIN_EXE_linewall"), &[][..]), |(p, r)| (*p, r));
     let mut cmd = Command::new(program);
@@ -34,14 +33,13 @@ async fn start_via(prefix: &[&str], args: &[&str], log: &Path, env: &[(&str, &st
     if !prefix.is_empty() {
         cmd.arg(env!("CARGO_BIN_EXE_linewall"));
     }
-    cmd.args(["serve", "--listen", &addr]).args(args).stdout(Stdio::null());
-    cmd.stderr(std::fs::File::create(log).expect("log file"));
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"]).args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let server = Server { child: cmd.spawn().expect("start linewall serve"), addr: format!("http://{addr}") };
+    let (server, metrics) = spawn(&mut cmd, log).await;
     connect(&server.addr).await;
-    server
+    (server, metrics.expect("metrics address in the log"))
 }
 
 /// Bytes of the server's resident memory (VmRSS) and its peak (VmHWM).
@@ -93,8 +91,7 @@ fn closed_by_server(s: &mut TcpStream) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_endpoint_drops_slow_clients_and_answers_only_get_and_head() {
-    let metrics_addr = format!("127.0.0.1:{}", free_port());
-    let (_server, _ch) = start(&["--metrics-listen", &metrics_addr, "--handshake-timeout", "1"]).await;
+    let (_server, _ch, metrics_addr) = start_with_metrics(&["--handshake-timeout", "1"]).await;
     // 40 slowloris clients: a byte of request head every 300 ms, never finishing it. The
     // old endpoint only timed out a read after 5 s of silence, so they were held forever.
     let mut slow: Vec<TcpStream> = (0..40)
@@ -141,17 +138,9 @@ async fn idle_connections_cannot_exhaust_a_low_open_file_limit() {
         "apiVersion: linewall/v1\nkind: Policy\nmetadata: {name: words}\nspec:\n  detectors:\n    - {id: w, terms: [bananas]}\n  rules:\n    - id: block-word\n      when: {detectors: {any: [{id: w}]}}\n      action: block\n",
     )
     .expect("policy");
-    let metrics_addr = format!("127.0.0.1:{}", free_port());
-    let server = start_via(
+    let (server, metrics_addr) = start_via(
         &["prlimit", "--nofile=256:256"],
-        &[
-            "--policies",
-            policies.to_str().expect("utf-8"),
-            "--metrics-listen",
-            &metrics_addr,
-            "--handshake-timeout",
-            "2",
-        ],
+        &["--policies", policies.to_str().expect("utf-8"), "--handshake-timeout", "2"],
         &dir.join("server.log"),
         &[],
     )
@@ -219,10 +208,9 @@ async fn a_stream_client_that_never_reads_holds_bounded_memory() {
     let dir = temp_dir("no-read");
     // A memory-capped server: 2 GiB of address space (the old one parked ~240 MB of
     // responses per non-reading stream).
-    let metrics_addr = format!("127.0.0.1:{}", free_port());
-    let server = start_via(
+    let (server, metrics_addr) = start_via(
         &["prlimit", "--as=2147483648"],
-        &["--metrics-listen", &metrics_addr],
+        &[],
         &dir.join("server.log"),
         &[("MALLOC_ARENA_MAX", "2")],
     )
@@ -385,8 +373,7 @@ async fn raw_evaluate(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_protobuf_is_invalid_argument_and_counted() {
-    let metrics_addr = format!("127.0.0.1:{}", free_port());
-    let (_server, ch) = start(&["--metrics-listen", &metrics_addr]).await;
+    let (_server, ch, metrics_addr) = start_with_metrics(&[]).await;
     // Field 1, wire type 7 (no such type), then junk.
     let err = raw_evaluate(ch.clone(), vec![0x0f, 0xff, 0xff, 0xff]).await.expect_err("malformed");
     assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
@@ -507,10 +494,8 @@ async fn rule_counters_and_healthz_degraded_after_a_rejected_reload() {
         )
     };
     std::fs::write(dir.join("p.yaml"), policy("block", "monitor")).expect("write");
-    let metrics_addr = format!("127.0.0.1:{}", free_port());
-    let (_server, ch) =
-        start(&["--policies", dir.to_str().expect("utf-8"), "--no-watch", "--metrics-listen", &metrics_addr])
-            .await;
+    let (_server, ch, metrics_addr) =
+        start_with_metrics(&["--policies", dir.to_str().expect("utf-8"), "--no-watch"]).await;
     let mut client = LinewallClient::new(ch.clone());
     let v = client.evaluate(msg("bananas")).await.expect("evaluate").into_inner().verdict.expect("verdict");
     assert_eq!(v.action, pb::Action::Allow as i32, "monitor mode changes nothing");
@@ -570,13 +555,10 @@ async fn evaluations_stop_when_their_caller_cancels_leaves_a_stream_or_runs_out_
         "apiVersion: linewall/v1\nkind: Policy\nmetadata: {name: phones}\nspec:\n  rules:\n    - id: no-phones\n      when: {detectors: {any: [{id: phone}]}}\n      action: block\n",
     )
     .expect("write policy");
-    let metrics_addr = format!("127.0.0.1:{}", free_port());
-    let (_server, ch) = start(&[
+    let (_server, ch, metrics_addr) = start_with_metrics(&[
         "--policies",
         dir.to_str().expect("utf-8"),
         "--no-watch",
-        "--metrics-listen",
-        &metrics_addr,
         "--max-message-bytes",
         "33554432",
     ])

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
+use linewall_engine::LoadedSet;
 use linewall_engine::policy::{Diagnostic, Diagnostics, LoadOptions, PolicySet, PolicySummary};
 
 /// Where policies come from.
@@ -141,18 +142,18 @@ pub fn load_checked_until(
         }
         Ok(())
     };
-    let set = match source {
-        Source::Builtin => PolicySet::builtin(options)?,
+    let loaded = match source {
+        Source::Builtin => LoadedSet::builtin(options)?,
         Source::Path(p) => {
             let sources = linewall_engine::policy::read_sources(p, options)?;
             if let Some(m) = &guards.manifest {
                 crate::policy_files::check(m, p, &sources)?;
             }
             stop("before compiling")?;
-            PolicySet::load_sources(sources, options)?
+            LoadedSet::load_sources(sources, options)?
         }
     };
-    let count = set.policies().len();
+    let count = loaded.set().policies().len();
     if count < guards.min_policies {
         return Err(LoadError::from(format!(
             "the policy set has {count} policies; at least {} required (--min-policies; --allow-empty to serve none)",
@@ -160,7 +161,7 @@ pub fn load_checked_until(
         )));
     }
     stop("before its tests")?;
-    let report = set.run_tests_until(cancel).map_err(|a| LoadError::from(a.to_string()))?;
+    let report = loaded.run_tests_until(cancel).map_err(|a| LoadError::from(a.to_string()))?;
     if report.failed() > 0 {
         let failures: Vec<String> = report
             .cases
@@ -171,7 +172,8 @@ pub fn load_checked_until(
             .collect();
         return Err(LoadError::from(failures.join("\n")));
     }
-    Ok(set)
+    // Only the compiled set is served; the documents are dropped here.
+    Ok(loaded.into_set())
 }
 
 /// What a new set loses compared with the serving one.

@@ -238,22 +238,6 @@ impl PolicySet {
         self.scan_field(&run, FieldPath::Text, text, &mut Scratch::default(), &mut out, &mut errors);
         out
     }
-
-    /// Index of the local detector `id` of policy `policy`.
-    pub(crate) fn local_detector(&self, policy: &str, id: &str) -> Option<usize> {
-        let builtins = crate::detect::builtin::built().len();
-        // Local detectors follow the built-ins, policy by policy, in file order.
-        let mut idx = builtins;
-        for (doc, _) in &self.docs {
-            for def in &doc.value.spec.detectors {
-                if doc.value.metadata.name.value == policy && def.id.value == id {
-                    return (self.detectors.get(idx).map(|e| e.id.as_str()) == Some(id)).then_some(idx);
-                }
-                idx += 1;
-            }
-        }
-        None
-    }
 }
 
 /// Dictionary matches of terms detector `d`: whole words, leftmost-longest, no overlaps.

@@ -1,6 +1,6 @@
 //! The policies' own tests (`tests:`), each run against its policy alone, and the
 //! built-in detectors' examples, both through [`PolicySet::evaluate`]. A consumer of
-//! both stages: it compiles (`policy`) and evaluates (`eval`).
+//! every stage: it loads ([`crate::load`]: `policy`, then examples) and evaluates (`eval`).
 
 pub mod catalogue;
 
@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::eval::EvalContext;
+use crate::load::LoadedSet;
 use crate::policy::PolicySet;
 use crate::policy::model::Expect;
 use crate::verdict::Verdict;
@@ -130,7 +131,7 @@ fn in_conversation(set: &PolicySet, earlier: &[crate::Message], message: &crate:
 }
 
 /// A test run stopped because its caller raised the cancel flag (see
-/// [`PolicySet::run_tests_until`]).
+/// [`LoadedSet::run_tests_until`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("policy tests abandoned after {run} of {total}")]
 pub struct TestsAbandoned {
@@ -140,7 +141,7 @@ pub struct TestsAbandoned {
     pub total: usize,
 }
 
-impl PolicySet {
+impl LoadedSet {
     /// Runs every policy's `tests` (each against that policy alone, plus the built-in
     /// detectors) and every built-in detector's examples.
     pub fn run_tests(&self) -> TestReport {
@@ -149,16 +150,16 @@ impl PolicySet {
         self.run_tests_until(&never).unwrap_or_default()
     }
 
-    /// Runs the tests like [`PolicySet::run_tests`], but stops as soon as it sees `cancel`
+    /// Runs the tests like [`LoadedSet::run_tests`], but stops as soon as it sees `cancel`
     /// raised (checked before each policy's compilation and each test, and inside a
     /// test's evaluation), so a caller that gave up on a slow run (a reload past its
     /// time limit) does not leave it burning a core.
     pub fn run_tests_until(&self, cancel: &AtomicBool) -> Result<TestReport, TestsAbandoned> {
-        let total = self.docs.iter().map(|(d, _)| d.value.spec.tests.len()).sum();
+        let total = self.docs().iter().map(|(d, _)| d.value.spec.tests.len()).sum();
         let mut run = 0;
         let abandoned = |run| TestsAbandoned { run, total };
         let mut report = TestReport::default();
-        for (doc, source) in &self.docs {
+        for (doc, source) in self.docs() {
             let d = &doc.value;
             if d.spec.tests.is_empty() {
                 continue;
@@ -168,11 +169,8 @@ impl PolicySet {
             }
             let policy = d.metadata.name.value.clone();
             let mut errors = Vec::new();
-            let alone = crate::policy::compile::compile(
-                vec![(doc.clone(), source.clone())],
-                &self.options,
-                &mut errors,
-            );
+            let alone =
+                crate::load::compile_checked(&[(doc.clone(), source.clone())], self.options(), &mut errors);
             let Some(alone) = alone else {
                 report.cases.push(TestCase {
                     policy,
@@ -282,9 +280,10 @@ mod tests {
     use std::sync::atomic::AtomicBool;
 
     use super::TestsAbandoned;
-    use crate::policy::{LoadOptions, PolicySet, PolicySource};
+    use crate::load::LoadedSet;
+    use crate::policy::{LoadOptions, PolicySource};
 
-    fn with_tests(n: usize) -> PolicySet {
+    fn with_tests(n: usize) -> LoadedSet {
         let mut text = String::from(
             "apiVersion: linewall/v1\nkind: Policy\nmetadata: {name: words}\nspec:\n  detectors:\n    - {id: w, terms: [bananas]}\n  rules:\n    - id: block-word\n      when: {detectors: {any: [{id: w}]}}\n      action: block\n  tests:\n",
         );
@@ -295,7 +294,7 @@ mod tests {
         }
         let source = PolicySource { name: String::from("p.yaml"), text, base_dir: None };
         let options = LoadOptions { hash_key: Some(vec![7; 32]), ..LoadOptions::default() };
-        PolicySet::load_sources(vec![source], &options).expect("loads")
+        LoadedSet::load_sources(vec![source], &options).expect("loads")
     }
 
     #[test]
