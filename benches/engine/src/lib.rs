@@ -23,6 +23,23 @@ pub fn corpus() -> Vec<Message> {
         .collect()
 }
 
+/// The corpus messages, each in one of 1,000 conversations with one of 4 senders (the
+/// conversation benchmarks' input).
+pub fn in_conversations() -> Vec<Message> {
+    corpus()
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut m)| {
+            m.conversation_id = format!("conv-{}", i % 1000);
+            m.sender = Some(linewall_engine::message::Party {
+                id: format!("sender-{}", i % 4),
+                ..Default::default()
+            });
+            m
+        })
+        .collect()
+}
+
 /// Every shipped pack, compiled.
 pub fn packs() -> PolicySet {
     match PolicySet::builtin(&LoadOptions::default()) {

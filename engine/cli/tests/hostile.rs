@@ -629,3 +629,91 @@ async fn evaluations_stop_when_their_caller_cancels_leaves_a_stream_or_runs_out_
         .expect("verdict");
     assert_eq!(v.action, pb::Action::Block as i32);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_past_its_time_limit_is_rejected_keeps_the_old_set_and_stops_its_work() {
+    let dir = temp_dir("reload-timeout");
+    let policies = dir.join("policies");
+    std::fs::create_dir_all(&policies).expect("dir");
+    std::fs::write(
+        policies.join("p.yaml"),
+        "apiVersion: linewall/v1\nkind: Policy\nmetadata: {name: words}\nspec:\n  detectors:\n    - {id: w, terms: [bananas]}\n  rules:\n    - id: block-word\n      when: {detectors: {any: [{id: w}]}}\n      action: block\n",
+    )
+    .expect("policy");
+    let log = dir.join("server.log");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_linewall"));
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--no-watch"])
+        .args(["--policies", policies.to_str().expect("utf-8"), "--reload-timeout-ms", "100"])
+        .env("LINEWALL_ADMIN_TOKEN", "s3cret-token");
+    let (server, metrics_addr) = common::spawn(&mut cmd, &log).await;
+    let metrics_addr = metrics_addr.expect("metrics address");
+    let ch = connect(&server.addr).await;
+    let before = LinewallClient::new(ch.clone())
+        .evaluate(msg("bananas"))
+        .await
+        .expect("evaluate")
+        .into_inner()
+        .verdict
+        .expect("verdict");
+    assert_eq!(before.action, pb::Action::Block as i32);
+
+    // A policy whose 3,000 tests take seconds to run (a debug build needs about 3 s of
+    // CPU for them): far past the 100 ms limit.
+    let text = "call 415 555 0100 or card 4111 1111 1111 1111, ref 12-34-5678 ".repeat(10);
+    let mut slow = String::from(
+        "apiVersion: linewall/v1\nkind: Policy\nmetadata: {name: slow-tests}\nspec:\n  detectors:\n    - {id: w2, terms: [cherries]}\n  rules:\n    - id: block-cherries\n      when: {detectors: {any: [{id: w2}]}}\n      action: block\n  tests:\n",
+    );
+    for i in 0..3000 {
+        slow.push_str(&format!(
+            "    - name: t{i}\n      message: {{text: \"{} {i}\"}}\n      expect: {{action: allow}}\n",
+            text.trim_end()
+        ));
+    }
+    std::fs::write(policies.join("slow.yaml"), slow).expect("slow policy");
+    let mut req = tonic::Request::new(pb::ReloadRequest {});
+    req.metadata_mut().insert("authorization", "Bearer s3cret-token".parse().expect("header"));
+    let r = pb::policy_admin_client::PolicyAdminClient::new(ch.clone())
+        .reload(req)
+        .await
+        .expect("reload answers")
+        .into_inner();
+    assert!(!r.ok, "a reload past its limit must be rejected");
+    assert!(r.error.contains("reload time limit of 100 ms"), "the error names the limit: {}", r.error);
+    assert_eq!(r.policy_version, before.policy_version, "the old set keeps serving");
+
+    // The old set serves; /healthz says the last reload failed.
+    let after = LinewallClient::new(ch.clone())
+        .evaluate(msg("bananas and cherries"))
+        .await
+        .expect("evaluate")
+        .into_inner()
+        .verdict
+        .expect("verdict");
+    assert_eq!(after.policy_version, before.policy_version);
+    assert!(after.matched.iter().all(|m| m.rule == "block-word"), "{:?}", after.matched);
+    let health = http_get(&metrics_addr, "/healthz");
+    assert!(health.contains("degraded"), "{health}");
+
+    // The abandoned load stops instead of running its 3,000 tests to the end: it logs
+    // where it stopped (a generous bound only guards against a hang).
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let line = loop {
+        let t = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(l) = t.lines().find(|l| l.contains("abandoned policy reload")) {
+            break l.to_owned();
+        }
+        assert!(Instant::now() < deadline, "the abandoned reload never ended: {t}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(line.contains("abandoned policy reload stopped"), "it must stop, not finish: {line}");
+    if let Some(rest) = line.split("policy tests abandoned after ").nth(1) {
+        let mut n = rest.split(" of ");
+        let run: usize = n.next().and_then(|v| v.trim().parse().ok()).expect("tests run");
+        let total: usize =
+            n.next().and_then(|v| v.split_whitespace().next()?.parse().ok()).expect("tests in all");
+        assert_eq!(total, 3000, "{line}");
+        assert!(run < total, "{line}");
+    } else {
+        assert!(line.contains("policy load abandoned"), "{line}");
+    }
+}

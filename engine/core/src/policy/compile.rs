@@ -204,6 +204,9 @@ pub struct PolicySet {
     pub(crate) hash_key: [u8; 32],
     /// Terms files the set was built from (a change means a reload).
     pub(crate) term_files: Vec<std::path::PathBuf>,
+    /// The detectors that join split values (docs/10-conversations.md), found once here
+    /// rather than per message: (index in `detectors`, index in the built-ins).
+    pub(crate) joinable: Vec<(usize, usize)>,
 }
 
 impl std::fmt::Debug for PolicySet {
@@ -720,7 +723,9 @@ impl<'o> Compiler<'o> {
             ));
             return None;
         };
+        let joinable = crate::conversation::joinable_detectors(&policies, &self.detectors);
         Some(PolicySet {
+            joinable,
             version,
             policies,
             detectors: self.detectors,
