@@ -8,7 +8,8 @@ use std::sync::{Arc, LazyLock, Mutex};
 use libfuzzer_sys::fuzz_target;
 use linewall_engine::detect::Confidence;
 use linewall_engine::plugin::{
-    PluginDetector, PluginError, PluginErrorKind, PluginFinding, PluginInput, PluginLoader, PluginSpec,
+    PluginDetector, PluginError, PluginErrorKind, PluginFinding, PluginInput, PluginLoadError, PluginLoader,
+    PluginSpec,
 };
 use linewall_engine::policy::{LoadOptions, PolicySet, PolicySource};
 
@@ -41,7 +42,7 @@ impl PluginDetector for Fake {
 struct Loader;
 
 impl PluginLoader for Loader {
-    fn load(&self, _spec: &PluginSpec<'_>) -> Result<Arc<dyn PluginDetector>, String> {
+    fn load(&self, _spec: &PluginSpec<'_>) -> Result<Arc<dyn PluginDetector>, PluginLoadError> {
         Ok(Arc::new(Fake))
     }
 }

@@ -11,26 +11,12 @@
 //! also pays a join. The added median is `in_conversation_memory` minus `not_joined`.
 
 use divan::{Bencher, black_box};
-use linewall_benches::{corpus, packs};
+use linewall_benches::{corpus, in_conversations, packs};
 use linewall_engine::Message;
 use linewall_engine::conversation::{Config, Conversations, DEFAULT_CAPACITY};
-use linewall_engine::message::Party;
 
 fn main() {
     divan::main();
-}
-
-/// The corpus messages, each in one of 1,000 conversations with one of 4 senders.
-fn in_conversations() -> Vec<Message> {
-    corpus()
-        .into_iter()
-        .enumerate()
-        .map(|(i, mut m)| {
-            m.conversation_id = format!("conv-{}", i % 1000);
-            m.sender = Some(Party { id: format!("sender-{}", i % 4), ..Party::default() });
-            m
-        })
-        .collect()
 }
 
 #[divan::bench(sample_count = 50, sample_size = 2000)]

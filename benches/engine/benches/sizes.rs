@@ -12,7 +12,7 @@
 
 use divan::counter::BytesCount;
 use divan::{AllocProfiler, Bencher, black_box};
-use linewall_benches::{BREADTH_PACKS, corpus, packs, packs_except};
+use linewall_benches::{BREADTH_PACKS, PROSE, corpus, packs, packs_except, sized};
 use linewall_engine::Message;
 use linewall_engine::policy::{PolicySet, PolicySource};
 
@@ -20,26 +20,6 @@ use linewall_engine::policy::{PolicySet, PolicySource};
 static ALLOC: AllocProfiler = AllocProfiler::system();
 
 const SIZES: [usize; 5] = [50, 300, 4 << 10, 64 << 10, 1 << 20];
-
-/// Prose a wealth manager might send, free of anything the packs detect.
-const PROSE: &str = "Thanks for your message. I have looked at the portfolio review you asked about and the \
-    allocation looks fine for now. We can talk through the rebalancing options at our next meeting; \
-    let me know which afternoon suits you best and I will send an invite. The market update from the \
-    research team is attached as usual, and the quarterly letter goes out next week. ";
-
-/// `source` repeated and cut to `size` bytes on a char boundary.
-fn sized(source: &str, size: usize) -> String {
-    let mut s = String::with_capacity(size + source.len());
-    while s.len() < size {
-        s.push_str(source);
-    }
-    let mut end = size;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s.truncate(end);
-    s
-}
 
 fn dense_source() -> String {
     let set = packs();

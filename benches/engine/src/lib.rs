@@ -23,6 +23,23 @@ pub fn corpus() -> Vec<Message> {
         .collect()
 }
 
+/// The corpus messages, each in one of 1,000 conversations with one of 4 senders (the
+/// conversation benchmarks' input).
+pub fn in_conversations() -> Vec<Message> {
+    corpus()
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut m)| {
+            m.conversation_id = format!("conv-{}", i % 1000);
+            m.sender = Some(linewall_engine::message::Party {
+                id: format!("sender-{}", i % 4),
+                ..Default::default()
+            });
+            m
+        })
+        .collect()
+}
+
 /// Every shipped pack, compiled.
 pub fn packs() -> PolicySet {
     match PolicySet::builtin(&LoadOptions::default()) {
@@ -63,4 +80,25 @@ pub fn packs_except(skip: &[&str]) -> PolicySet {
 /// Total findings over `msgs`, so a benchmark that got faster by finding less is caught.
 pub fn findings(set: &PolicySet, msgs: &[Message]) -> usize {
     msgs.iter().map(|m| set.evaluate(m).findings.len()).sum()
+}
+
+/// Prose a wealth manager might send, free of anything the packs detect (the `clean`
+/// workloads).
+pub const PROSE: &str = "Thanks for your message. I have looked at the portfolio review you asked about and the \
+    allocation looks fine for now. We can talk through the rebalancing options at our next meeting; \
+    let me know which afternoon suits you best and I will send an invite. The market update from the \
+    research team is attached as usual, and the quarterly letter goes out next week. ";
+
+/// `source` repeated and cut to `size` bytes on a char boundary.
+pub fn sized(source: &str, size: usize) -> String {
+    let mut s = String::with_capacity(size + source.len());
+    while s.len() < size {
+        s.push_str(source);
+    }
+    let mut end = size;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.truncate(end);
+    s
 }

@@ -7,7 +7,7 @@ use crate::report::{self, Format, Outcome};
 /// Runs the command; returns the exit code (2 when the set does not load).
 pub fn run(dir: Option<&Path>, format: Format) -> u8 {
     let set = match crate::load::policies_checked(dir) {
-        Ok(set) => set,
+        Ok(loaded) => loaded.into_set(),
         Err(diagnostics) => {
             let o = Outcome { command: "lint", diagnostics: &diagnostics, tests: None, policy_version: None };
             match format {

@@ -18,6 +18,7 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use linewall_engine::LoadedSet;
 use linewall_engine::policy::{BUILTIN_PACKS, LoadOptions, PolicySet, PolicySource};
 use linewall_engine::verdict::Verdict;
 use serde::{Deserialize, Serialize};
@@ -273,7 +274,7 @@ async fn evaluate(State(p): State<Arc<Playground>>, body: Bytes) -> Response {
     let srcs = sources(&req.files, p.base_dir.as_deref());
     let options = p.options.clone();
     blocking(&p, move || {
-        let set = match PolicySet::load_sources(srcs, &options) {
+        let loaded = match LoadedSet::load_sources(srcs, &options) {
             Ok(s) => s,
             Err(d) => {
                 return json_response(
@@ -285,8 +286,9 @@ async fn evaluate(State(p): State<Arc<Playground>>, body: Bytes) -> Response {
                 );
             }
         };
+        let set = loaded.set();
         let verdict = set.evaluate(&msg);
-        let tests = set.run_tests();
+        let tests = loaded.run_tests();
         // The built-in detectors' examples are `linewall test`'s business; show only their failures.
         let cases: Vec<_> = tests.cases.iter().filter(|c| c.policy != "builtin" || !c.passed).collect();
         json_response(

@@ -66,7 +66,7 @@ pub fn run(cmd: PluginCommand) -> u8 {
 }
 
 fn write_component(core: &[u8], out: &Path) -> Result<(), String> {
-    let component = linewall_plugin_host::componentize::componentize(core)?;
+    let component = linewall_plugin_host::componentize::componentize(core).map_err(|e| e.to_string())?;
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     }

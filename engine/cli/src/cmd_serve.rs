@@ -116,6 +116,10 @@ pub struct ServeArgs {
     /// only a set whose files match it exactly is loaded. Write the manifest last.
     #[arg(long, env = "LINEWALL_MANIFEST")]
     pub manifest: Option<PathBuf>,
+    /// Longest a policy reload may take, in milliseconds (default 30,000): past it the
+    /// reload is rejected, its work is stopped and the serving set is kept.
+    #[arg(long, env = "LINEWALL_RELOAD_TIMEOUT_MS", value_name = "MS")]
+    pub reload_timeout_ms: Option<u64>,
     /// Follow symbolic links to policy files (refused by default).
     #[arg(long)]
     pub follow_symlinks: bool,
@@ -141,6 +145,9 @@ pub struct ServeArgs {
     pub no_join: bool,
 }
 
+/// Longest `--reload-timeout-ms` accepted: an hour.
+const MAX_RELOAD_TIMEOUT_MS: u64 = 3_600_000;
+
 /// Settings read from `--config FILE`.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -163,6 +170,7 @@ struct FileConfig {
     min_policies: Option<usize>,
     allow_empty: Option<bool>,
     manifest: Option<PathBuf>,
+    reload_timeout_ms: Option<u64>,
     follow_symlinks: Option<bool>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
@@ -210,6 +218,7 @@ fn merge_config(mut args: ServeArgs) -> anyhow::Result<ServeArgs> {
         args.min_policies = args.min_policies.or(file.min_policies);
         args.allow_empty |= file.allow_empty.unwrap_or(false);
         args.manifest = args.manifest.or(file.manifest);
+        args.reload_timeout_ms = args.reload_timeout_ms.or(file.reload_timeout_ms);
         args.follow_symlinks |= file.follow_symlinks.unwrap_or(false);
         args.tls_cert = args.tls_cert.or(file.tls_cert);
         args.tls_key = args.tls_key.or(file.tls_key);
@@ -233,6 +242,10 @@ fn merge_config(mut args: ServeArgs) -> anyhow::Result<ServeArgs> {
     }
     anyhow::ensure!(args.max_connections != Some(0), "--max-connections must be at least 1");
     anyhow::ensure!(args.handshake_timeout != Some(0), "--handshake-timeout must be at least 1 second");
+    anyhow::ensure!(
+        args.reload_timeout_ms.is_none_or(|ms| (1..=MAX_RELOAD_TIMEOUT_MS).contains(&ms)),
+        "--reload-timeout-ms must be 1 to {MAX_RELOAD_TIMEOUT_MS} (one hour)"
+    );
     anyhow::ensure!(
         args.tls_cert.is_some() == args.tls_key.is_some(),
         "--tls-cert and --tls-key go together"
@@ -300,7 +313,9 @@ fn server_config(args: ServeArgs, mut load: LoadOptions) -> anyhow::Result<Serve
     config.guards = Guards {
         min_policies: args.min_policies.unwrap_or(usize::from(!args.allow_empty)),
         manifest: args.manifest.clone(),
-        ..Guards::default()
+        reload_timeout: args
+            .reload_timeout_ms
+            .map_or(Guards::default().reload_timeout, Duration::from_millis),
     };
     config.max_message_bytes = args.max_message_bytes.unwrap_or(config.max_message_bytes);
     config.admin_token = args.admin_token.clone();

@@ -7,8 +7,8 @@ use crate::report::{self, Format, Outcome};
 /// Runs the command; returns the exit code (1 when a test fails, 2 when the set does
 /// not load).
 pub fn run(dir: Option<&Path>, quiet: bool, format: Format) -> u8 {
-    let set = match crate::load::policies_checked(dir) {
-        Ok(set) => set,
+    let loaded = match crate::load::policies_checked(dir) {
+        Ok(loaded) => loaded,
         Err(diagnostics) => {
             let o = Outcome { command: "test", diagnostics: &diagnostics, tests: None, policy_version: None };
             match format {
@@ -18,13 +18,13 @@ pub fn run(dir: Option<&Path>, quiet: bool, format: Format) -> u8 {
             return 2;
         }
     };
-    let report = set.run_tests();
+    let report = loaded.run_tests();
     if format != Format::Text {
         let o = Outcome {
             command: "test",
             diagnostics: &[],
             tests: Some(&report),
-            policy_version: Some(set.version()),
+            policy_version: Some(loaded.set().version()),
         };
         println!("{}", report::render(format, &o));
         return u8::from(report.failed() > 0);

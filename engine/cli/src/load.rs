@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use linewall_engine::LoadedSet;
 use linewall_engine::plugin::PluginLoader;
 use linewall_engine::policy::{Code, Diagnostic, Diagnostics, LoadOptions, PolicySet};
 use linewall_plugin_host::{Limits, WasmHost};
@@ -38,18 +39,18 @@ fn hash_key() -> Option<Vec<u8>> {
 }
 
 /// Loads `dir`, or the built-in packs when `None`.
-pub fn policies(dir: Option<&Path>) -> Result<PolicySet, Diagnostics> {
+pub fn policies(dir: Option<&Path>) -> Result<LoadedSet, Diagnostics> {
     let opts = options();
     match dir {
-        Some(d) => PolicySet::load_path(d, &opts),
-        None => PolicySet::builtin(&opts),
+        Some(d) => LoadedSet::load_path(d, &opts),
+        None => LoadedSet::builtin(&opts),
     }
 }
 
 /// Loads policies; an empty set is an error too (it would allow everything).
-pub fn policies_checked(dir: Option<&Path>) -> Result<PolicySet, Vec<Diagnostic>> {
+pub fn policies_checked(dir: Option<&Path>) -> Result<LoadedSet, Vec<Diagnostic>> {
     match policies(dir) {
-        Ok(set) if set.policies().is_empty() => {
+        Ok(loaded) if loaded.set().policies().is_empty() => {
             // An empty set allows everything: never mistake it for a passing one.
             let d = dir.map_or_else(|| String::from("the built-in packs"), |d| d.display().to_string());
             Err(vec![Diagnostic::unplaced(
@@ -78,7 +79,7 @@ pub fn print_diagnostics(diagnostics: &[Diagnostic]) {
 /// Loads policies or prints the diagnostics; `None` means exit code 2.
 pub fn policies_or_report(dir: Option<&Path>) -> Option<PolicySet> {
     match policies_checked(dir) {
-        Ok(set) => Some(set),
+        Ok(loaded) => Some(loaded.into_set()),
         Err(d) => {
             print_diagnostics(&d);
             None

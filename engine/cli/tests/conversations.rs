@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{Server, connect, free_port, http_get, temp_dir};
+use common::{Server, connect, free_port, http_get, spawn, temp_dir};
 use linewall_proto::v1 as pb;
 use pb::linewall_client::LinewallClient;
 use serde_json::Value;
@@ -33,23 +33,46 @@ impl Drop for Redis {
 }
 
 impl Redis {
+    /// Starts `redis-server` on a free port. Redis cannot bind port 0 and report the port
+    /// it got, so a port is picked first; if another process takes it before Redis binds
+    /// it, Redis exits and another port is tried.
     fn start(name: &str) -> Self {
         let dir = temp_dir(&format!("redis-{name}"));
-        let port = free_port();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .current_dir(&dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server not found: run scripts/ensure-redis.sh (`make test` does)");
-        let redis = Self { child, port, _dir: dir };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while redis.command(&["PING"]) != "+PONG" {
-            assert!(Instant::now() < deadline, "redis-server did not answer on port {port}");
-            std::thread::sleep(Duration::from_millis(50));
+        for _ in 0..10 {
+            let port = free_port();
+            let child = Command::new("redis-server")
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ])
+                .current_dir(&dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("redis-server not found: run scripts/ensure-redis.sh (`make test` does)");
+            let mut redis = Self { child, port, _dir: dir.clone() };
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                // Exited: the port was taken.
+                if let Ok(Some(_)) = redis.child.try_wait() {
+                    break;
+                }
+                // Only our own server counts, not one that took the port first.
+                let pid = format!("process_id:{}\r\n", redis.child.id());
+                if redis.command(&["INFO", "server"]).contains(&pid) {
+                    return redis;
+                }
+                assert!(Instant::now() < deadline, "redis-server did not answer on port {port}");
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
-        redis
+        panic!("redis-server could not bind any of 10 free ports");
     }
 
     fn url(&self) -> String {
@@ -203,18 +226,25 @@ fn message(id: &str, conv: &str, text: &str) -> pb::EvaluateRequest {
     }
 }
 
-fn serve(extra: &[&str], log: Option<&Path>) -> Server {
-    let addr = format!("127.0.0.1:{}", free_port());
+/// Starts `linewall serve` on port 0 with `extra` flags (and a decision log at `log`);
+/// returns it once it has logged its addresses, and its metrics address if it serves one.
+async fn serve(extra: &[&str], log: Option<&Path>) -> (Server, Option<String>) {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let stderr = std::env::temp_dir().join(format!(
+        "linewall-conv-serve-{}-{}.log",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_linewall"));
-    cmd.args(["serve", "--listen", &addr])
+    cmd.args(["serve", "--listen", "127.0.0.1:0"])
         .args(extra)
         .env("LINEWALL_HASH_KEY", HASH_KEY)
         .env("LINEWALL_AUDIT_KEY", "conversation-test-audit-key");
     if let Some(log) = log {
         cmd.args(["--decision-log", log.to_str().expect("utf-8")]);
     }
-    let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start linewall serve");
-    Server { child, addr: format!("http://{addr}") }
+    spawn(&mut cmd, &stderr).await
 }
 
 async fn verdict(
@@ -228,8 +258,8 @@ async fn verdict(
 async fn grpc_unary_and_stream_join_and_report_in_log_and_metrics() {
     let dir = temp_dir("conv-grpc");
     let log = dir.join("decisions.jsonl");
-    let metrics = format!("127.0.0.1:{}", free_port());
-    let server = serve(&["--metrics-listen", &metrics], Some(&log));
+    let (server, metrics) = serve(&["--metrics-listen", "127.0.0.1:0"], Some(&log)).await;
+    let metrics = metrics.expect("metrics address in the log");
     let ch = connect(&server.addr).await;
     let mut client = LinewallClient::new(ch);
 
@@ -288,8 +318,8 @@ async fn grpc_unary_and_stream_join_and_report_in_log_and_metrics() {
 async fn with_redis_joining_survives_a_restart_and_replicas_share_windows() {
     let redis = Redis::start("grpc");
     let url = redis.url();
-    let a = serve(&["--conversation-store", &url], None);
-    let b = serve(&["--conversation-store", &url], None);
+    let (a, _) = serve(&["--conversation-store", &url], None).await;
+    let (b, _) = serve(&["--conversation-store", &url], None).await;
     let mut ca = LinewallClient::new(connect(&a.addr).await);
     let mut cb = LinewallClient::new(connect(&b.addr).await);
 
@@ -305,7 +335,7 @@ async fn with_redis_joining_survives_a_restart_and_replicas_share_windows() {
     assert!(v.findings.is_empty());
     drop(ca);
     drop(a);
-    let a = serve(&["--conversation-store", &url], None);
+    let (a, _) = serve(&["--conversation-store", &url], None).await;
     let mut ca = LinewallClient::new(connect(&a.addr).await);
     let v = verdict(&mut ca, message("r4", "conv-x", "8174")).await;
     let f = v.findings.iter().find(|f| f.detector == "us_ssn").expect("split ssn after restart");
@@ -399,7 +429,7 @@ fn scan_window_flags_bound_what_joins() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_window_flags_bound_what_joins() {
-    let server = serve(&["--conversation-messages", "2", "--conversation-window", "300"], None);
+    let (server, _) = serve(&["--conversation-messages", "2", "--conversation-window", "300"], None).await;
     let mut client = LinewallClient::new(connect(&server.addr).await);
     // 3 parts: beyond 2 messages, not joined.
     for (id, text) in [("w1", "my card is 4111 1111"), ("w2", "1111")] {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{Server, connect, free_port, http_get, temp_dir};
+use common::{Server, bound_addresses, connect, http_get, temp_dir};
 use linewall_proto::v1 as pb;
 use pb::linewall_client::LinewallClient;
 use pb::policy_admin_client::PolicyAdminClient;
@@ -64,14 +64,12 @@ impl Started {
     }
 }
 
-fn spawn(dir: &Path, name: &str, extra: &[&str], stdout: Stdio) -> (Child, String, String, PathBuf) {
-    let port = free_port();
-    let mport = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let maddr = format!("127.0.0.1:{mport}");
+/// Starts `linewall serve` on port 0 (gRPC and metrics) with its stderr in `dir/name.stderr`.
+fn spawn(dir: &Path, name: &str, extra: &[&str], stdout: Stdio) -> (Child, PathBuf) {
     let log = dir.join(format!("{name}.stderr"));
     let child = bin()
-        .args(["serve", "--listen", &addr, "--metrics-listen", &maddr, "--admin-token", TOKEN, "--no-watch"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"])
+        .args(["--admin-token", TOKEN, "--no-watch"])
         .args(extra)
         .env("RUST_LOG", "info")
         .env_remove("LINEWALL_HASH_KEY")
@@ -79,19 +77,25 @@ fn spawn(dir: &Path, name: &str, extra: &[&str], stdout: Stdio) -> (Child, Strin
         .stderr(std::fs::File::create(&log).expect("stderr file"))
         .spawn()
         .expect("start linewall serve");
-    (child, addr, maddr, log)
+    (child, log)
+}
+
+/// A server from [`spawn`], once it has logged the addresses it bound.
+async fn started(mut child: Child, log: PathBuf) -> Started {
+    let (addr, metrics) = bound_addresses(&mut child, &log).await;
+    let server = Server { child, addr };
+    let ch = connect(&server.addr).await;
+    Started { server, ch, log, metrics: metrics.expect("metrics address in the log") }
 }
 
 async fn serve(dir: &Path, name: &str, extra: &[&str]) -> Started {
-    let (child, addr, metrics, log) = spawn(dir, name, extra, Stdio::null());
-    let server = Server { child, addr: format!("http://{addr}") };
-    let ch = connect(&server.addr).await;
-    Started { server, ch, log, metrics }
+    let (child, log) = spawn(dir, name, extra, Stdio::null());
+    started(child, log).await
 }
 
 /// Runs `linewall serve` expecting it to refuse to start; returns its stderr.
 fn serve_fails(dir: &Path, extra: &[&str]) -> String {
-    let (mut child, _, _, log) = spawn(dir, "refused", extra, Stdio::null());
+    let (mut child, log) = spawn(dir, "refused", extra, Stdio::null());
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Some(status) = child.try_wait().expect("wait") {
@@ -516,7 +520,7 @@ async fn a_stalled_sink_never_hangs_requests() {
     let a = anchor.to_str().expect("utf-8");
     for mode in ["required", "best-effort"] {
         let _ = std::fs::remove_file(&anchor);
-        let (child, addr, maddr, log) = spawn(
+        let (mut child, log) = spawn(
             &dir,
             mode,
             &[
@@ -535,11 +539,9 @@ async fn a_stalled_sink_never_hangs_requests() {
             ],
             Stdio::piped(),
         );
-        let mut server = Server { child, addr: format!("http://{addr}") };
         // Nobody reads the pipe until the requests are done.
-        let stdout = server.child.stdout.take().expect("stdout pipe");
-        let ch = connect(&server.addr).await;
-        let s = Started { server, ch, log, metrics: maddr };
+        let stdout = child.stdout.take().expect("stdout pipe");
+        let s = started(child, log).await;
         let n = 2_000;
         let (ok, unavailable) = hammer(&s.ch, n, 16).await;
         assert!(http_get(&s.metrics, "/healthz").contains("200 OK"), "/healthz hangs on a stalled sink");
@@ -817,16 +819,17 @@ async fn a_failing_os_rng_is_a_start_up_error_not_a_zero_key() {
     // With a configured key nothing else needs the RNG: the server starts and blocks the
     // card (the built-in catalogue compiled for the detectors' examples uses its own key).
     let key = key_file(&dir);
-    let port = free_port();
+    let log = dir.join("with-key.stderr");
     let mut child = bin()
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--hash-key-file"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--hash-key-file"])
         .arg(&key)
         .env("LD_PRELOAD", &shim)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("stderr file"))
         .spawn()
         .expect("serve");
-    let addr = format!("http://127.0.0.1:{port}");
+    // Panics with the server's log if it exits (refusing to start) instead of serving.
+    let (addr, _) = bound_addresses(&mut child, &log).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         if let Some(status) = child.try_wait().expect("wait") {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{Server, connect, free_port, http_get, start, temp_dir};
+use common::{Server, connect, http_get, spawn, start, start_with_metrics, temp_dir};
 use linewall_proto::v1 as pb;
 use pb::linewall_client::LinewallClient;
 use tonic::Code;
@@ -22,11 +22,10 @@ fn msg(text: &str) -> pb::EvaluateRequest {
     }
 }
 
-/// Starts `linewall serve` through `prefix` (e.g. `prlimit --nofile=...`), with stderr in
-/// `log`; returns the server once its gRPC port answers.
-async fn start_via(prefix: &[&str], args: &[&str], log: &Path, env: &[(&str, &str)]) -> Server {
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
+/// Starts `linewall serve` through `prefix` (e.g. `prlimit --nofile=...`) on port 0, with
+/// metrics on port 0 and stderr in `log`; returns the server once its gRPC port answers,
+/// and the metrics address it bound.
+async fn start_via(prefix: &[&str], args: &[&str], log: &Path, env: &[(&str, &str)]) -> (Server, String) {
     let (program, pre) =
         prefix.split_first().map_or((env!("CARGO_BIN_EXE_linewall"), &[][..]), |(p, r)| (*p, r));
     let mut cmd = Command::new(program);
@@ -34,14 +33,13 @@ async fn start_via(prefix: &[&str], args: &[&str], log: &Path, env: &[(&str, &st
     if !prefix.is_empty() {
         cmd.arg(env!("CARGO_BIN_EXE_linewall"));
     }
-    cmd.args(["serve", "--listen", &addr]).args(args).stdout(Stdio::null());
-    cmd.stderr(std::fs::File::create(log).expect("log file"));
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"]).args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let server = Server { child: cmd.spawn().expect("start linewall serve"), addr: format!("http://{addr}") };
+    let (server, metrics) = spawn(&mut cmd, log).await;
     connect(&server.addr).await;
-    server
+    (server, metrics.expect("metrics address in the log"))
 }
 
 /// Bytes of the server's resident memory (VmRSS) and its peak (VmHWM).
@@ -93,8 +91,7 @@ fn closed_by_server(s: &mut TcpStream) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_endpoint_drops_slow_clients_and_answers_only_get_and_head() {
-    let metrics_addr = format!("127.0.0.1:{}", free_port());
-    let (_server, _ch) = start(&["--metrics-listen", &metrics_addr, "--handshake-timeout", "1"]).await;
+    let (_server, _ch, metrics_addr) = start_with_metrics(&["--handshake-timeout", "1"]).await;
     // 40 slowloris clients: a byte of request head every 300 ms, never finishing it. The
     // old endpoint only timed out a read after 5 s of silence, so they were held forever.
     let mut slow: Vec<TcpStream> = (0..40)
@@ -141,17 +138,9 @@ async fn idle_connections_cannot_exhaust_a_low_open_file_limit() {
         "apiVersion: linewall/v1\nkind: Policy\nmetadata: {name: words}\nspec:\n  detectors:\n    - {id: w, terms: [bananas]}\n  rules:\n    - id: block-word\n      when: {detectors: {any: [{id: w}]}}\n      action: block\n",
     )
     .expect("policy");
-    let metrics_addr = format!("127.0.0.1:{}", free_port());
-    let server = start_via(
+    let (server, metrics_addr) = start_via(
         &["prlimit", "--nofile=256:256"],
-        &[
-            "--policies",
-            policies.to_str().expect("utf-8"),
-            "--metrics-listen",
-            &metrics_addr,
-            "--handshake-timeout",
-            "2",
-        ],
+        &["--policies", policies.to_str().expect("utf-8"), "--handshake-timeout", "2"],
         &dir.join("server.log"),
         &[],
     )
@@ -219,10 +208,9 @@ async fn a_stream_client_that_never_reads_holds_bounded_memory() {
     let dir = temp_dir("no-read");
     // A memory-capped server: 2 GiB of address space (the old one parked ~240 MB of
     // responses per non-reading stream).
-    let metrics_addr = format!("127.0.0.1:{}", free_port());
-    let server = start_via(
+    let (server, metrics_addr) = start_via(
         &["prlimit", "--as=2147483648"],
-        &["--metrics-listen", &metrics_addr],
+        &[],
         &dir.join("server.log"),
         &[("MALLOC_ARENA_MAX", "2")],
     )
@@ -385,8 +373,7 @@ async fn raw_evaluate(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_protobuf_is_invalid_argument_and_counted() {
-    let metrics_addr = format!("127.0.0.1:{}", free_port());
-    let (_server, ch) = start(&["--metrics-listen", &metrics_addr]).await;
+    let (_server, ch, metrics_addr) = start_with_metrics(&[]).await;
     // Field 1, wire type 7 (no such type), then junk.
     let err = raw_evaluate(ch.clone(), vec![0x0f, 0xff, 0xff, 0xff]).await.expect_err("malformed");
     assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
@@ -507,10 +494,8 @@ async fn rule_counters_and_healthz_degraded_after_a_rejected_reload() {
         )
     };
     std::fs::write(dir.join("p.yaml"), policy("block", "monitor")).expect("write");
-    let metrics_addr = format!("127.0.0.1:{}", free_port());
-    let (_server, ch) =
-        start(&["--policies", dir.to_str().expect("utf-8"), "--no-watch", "--metrics-listen", &metrics_addr])
-            .await;
+    let (_server, ch, metrics_addr) =
+        start_with_metrics(&["--policies", dir.to_str().expect("utf-8"), "--no-watch"]).await;
     let mut client = LinewallClient::new(ch.clone());
     let v = client.evaluate(msg("bananas")).await.expect("evaluate").into_inner().verdict.expect("verdict");
     assert_eq!(v.action, pb::Action::Allow as i32, "monitor mode changes nothing");
@@ -570,13 +555,10 @@ async fn evaluations_stop_when_their_caller_cancels_leaves_a_stream_or_runs_out_
         "apiVersion: linewall/v1\nkind: Policy\nmetadata: {name: phones}\nspec:\n  rules:\n    - id: no-phones\n      when: {detectors: {any: [{id: phone}]}}\n      action: block\n",
     )
     .expect("write policy");
-    let metrics_addr = format!("127.0.0.1:{}", free_port());
-    let (_server, ch) = start(&[
+    let (_server, ch, metrics_addr) = start_with_metrics(&[
         "--policies",
         dir.to_str().expect("utf-8"),
         "--no-watch",
-        "--metrics-listen",
-        &metrics_addr,
         "--max-message-bytes",
         "33554432",
     ])
@@ -646,4 +628,92 @@ async fn evaluations_stop_when_their_caller_cancels_leaves_a_stream_or_runs_out_
         .verdict
         .expect("verdict");
     assert_eq!(v.action, pb::Action::Block as i32);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_past_its_time_limit_is_rejected_keeps_the_old_set_and_stops_its_work() {
+    let dir = temp_dir("reload-timeout");
+    let policies = dir.join("policies");
+    std::fs::create_dir_all(&policies).expect("dir");
+    std::fs::write(
+        policies.join("p.yaml"),
+        "apiVersion: linewall/v1\nkind: Policy\nmetadata: {name: words}\nspec:\n  detectors:\n    - {id: w, terms: [bananas]}\n  rules:\n    - id: block-word\n      when: {detectors: {any: [{id: w}]}}\n      action: block\n",
+    )
+    .expect("policy");
+    let log = dir.join("server.log");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_linewall"));
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--no-watch"])
+        .args(["--policies", policies.to_str().expect("utf-8"), "--reload-timeout-ms", "100"])
+        .env("LINEWALL_ADMIN_TOKEN", "s3cret-token");
+    let (server, metrics_addr) = common::spawn(&mut cmd, &log).await;
+    let metrics_addr = metrics_addr.expect("metrics address");
+    let ch = connect(&server.addr).await;
+    let before = LinewallClient::new(ch.clone())
+        .evaluate(msg("bananas"))
+        .await
+        .expect("evaluate")
+        .into_inner()
+        .verdict
+        .expect("verdict");
+    assert_eq!(before.action, pb::Action::Block as i32);
+
+    // A policy whose 3,000 tests take seconds to run (a debug build needs about 3 s of
+    // CPU for them): far past the 100 ms limit.
+    let text = "call 415 555 0100 or card 4111 1111 1111 1111, ref 12-34-5678 ".repeat(10);
+    let mut slow = String::from(
+        "apiVersion: linewall/v1\nkind: Policy\nmetadata: {name: slow-tests}\nspec:\n  detectors:\n    - {id: w2, terms: [cherries]}\n  rules:\n    - id: block-cherries\n      when: {detectors: {any: [{id: w2}]}}\n      action: block\n  tests:\n",
+    );
+    for i in 0..3000 {
+        slow.push_str(&format!(
+            "    - name: t{i}\n      message: {{text: \"{} {i}\"}}\n      expect: {{action: allow}}\n",
+            text.trim_end()
+        ));
+    }
+    std::fs::write(policies.join("slow.yaml"), slow).expect("slow policy");
+    let mut req = tonic::Request::new(pb::ReloadRequest {});
+    req.metadata_mut().insert("authorization", "Bearer s3cret-token".parse().expect("header"));
+    let r = pb::policy_admin_client::PolicyAdminClient::new(ch.clone())
+        .reload(req)
+        .await
+        .expect("reload answers")
+        .into_inner();
+    assert!(!r.ok, "a reload past its limit must be rejected");
+    assert!(r.error.contains("reload time limit of 100 ms"), "the error names the limit: {}", r.error);
+    assert_eq!(r.policy_version, before.policy_version, "the old set keeps serving");
+
+    // The old set serves; /healthz says the last reload failed.
+    let after = LinewallClient::new(ch.clone())
+        .evaluate(msg("bananas and cherries"))
+        .await
+        .expect("evaluate")
+        .into_inner()
+        .verdict
+        .expect("verdict");
+    assert_eq!(after.policy_version, before.policy_version);
+    assert!(after.matched.iter().all(|m| m.rule == "block-word"), "{:?}", after.matched);
+    let health = http_get(&metrics_addr, "/healthz");
+    assert!(health.contains("degraded"), "{health}");
+
+    // The abandoned load stops instead of running its 3,000 tests to the end: it logs
+    // where it stopped (a generous bound only guards against a hang).
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let line = loop {
+        let t = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(l) = t.lines().find(|l| l.contains("abandoned policy reload")) {
+            break l.to_owned();
+        }
+        assert!(Instant::now() < deadline, "the abandoned reload never ended: {t}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(line.contains("abandoned policy reload stopped"), "it must stop, not finish: {line}");
+    if let Some(rest) = line.split("policy tests abandoned after ").nth(1) {
+        let mut n = rest.split(" of ");
+        let run: usize = n.next().and_then(|v| v.trim().parse().ok()).expect("tests run");
+        let total: usize =
+            n.next().and_then(|v| v.split_whitespace().next()?.parse().ok()).expect("tests in all");
+        assert_eq!(total, 3000, "{line}");
+        assert!(run < total, "{line}");
+    } else {
+        assert!(line.contains("policy load abandoned"), "{line}");
+    }
 }

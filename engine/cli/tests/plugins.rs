@@ -10,7 +10,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use common::{free_port, http_get, start, temp_dir};
+use common::{http_get, start, start_with_metrics, temp_dir};
 use linewall_proto::v1 as pb;
 use pb::linewall_client::LinewallClient;
 
@@ -205,9 +205,7 @@ fn request(id: String, text: &str) -> pb::EvaluateRequest {
 #[allow(clippy::await_holding_lock)]
 async fn over_grpc_a_hostile_plugin_under_load_fails_closed_and_others_keep_answering() {
     let dir = mixed_policies("plugin-grpc");
-    let metrics = format!("127.0.0.1:{}", free_port());
-    let (_server, ch) =
-        start(&["--policies", dir.to_str().expect("utf-8"), "--metrics-listen", &metrics]).await;
+    let (_server, ch, metrics) = start_with_metrics(&["--policies", dir.to_str().expect("utf-8")]).await;
     let attacks = ["!loop", "!oom", "!recurse", "!panic", "!huge", "!oob"];
     let skipped = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();

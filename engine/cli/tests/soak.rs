@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{free_port, http_get, start, temp_dir};
+use common::{http_get, start_with_metrics, temp_dir};
 use linewall_proto::v1 as pb;
 use pb::linewall_client::LinewallClient;
 use pb::policy_admin_client::PolicyAdminClient;
@@ -157,15 +157,8 @@ async fn soak_slow_clients_reloads_and_steady_load() {
     for p in ["pci.yaml", "secrets.yaml", "pii-us.yaml"] {
         std::fs::copy(packs.join(p), policies.join(p)).expect("copy pack");
     }
-    let metrics_addr = format!("127.0.0.1:{}", free_port());
-    let (server, ch) = start(&[
-        "--policies",
-        policies.to_str().expect("utf-8"),
-        "--no-watch",
-        "--metrics-listen",
-        &metrics_addr,
-    ])
-    .await;
+    let (server, ch, metrics_addr) =
+        start_with_metrics(&["--policies", policies.to_str().expect("utf-8"), "--no-watch"]).await;
     let pid = server.child.id();
     let grpc_addr = server.addr.trim_start_matches("http://").to_owned();
     let texts = Arc::new(corpus());

@@ -126,11 +126,30 @@ pub trait PluginDetector: Send + Sync {
     }
 }
 
+/// Why a plugin host could not load a plugin. The engine does not know the host's
+/// failure kinds: it keeps the host's own error (for [`std::error::Error::source`] and
+/// downcasting) and shows its message to the policy author at the detector's position.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct PluginLoadError(Box<dyn std::error::Error + Send + Sync + 'static>);
+
+impl PluginLoadError {
+    /// Wraps a host's error.
+    pub fn new(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(Box::new(e))
+    }
+
+    /// The host's error, to downcast to its own type.
+    pub fn host_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        self.0.as_ref()
+    }
+}
+
 /// Loads plugin detectors when a policy set is compiled.
 pub trait PluginLoader: Send + Sync {
     /// Loads (compiles, pins, initializes) one plugin; the error is shown to the
     /// policy author as a load error.
-    fn load(&self, spec: &PluginSpec<'_>) -> Result<Arc<dyn PluginDetector>, String>;
+    fn load(&self, spec: &PluginSpec<'_>) -> Result<Arc<dyn PluginDetector>, PluginLoadError>;
 
     /// Counters of the plugins loaded so far, for metrics.
     fn stats(&self) -> Vec<PluginStats> {

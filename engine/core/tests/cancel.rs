@@ -10,7 +10,7 @@ use linewall_engine::detect::Confidence;
 use linewall_engine::eval::{Abandoned, EvalContext};
 use linewall_engine::message::Attachment;
 use linewall_engine::plugin::{
-    PluginDetector, PluginError, PluginFinding, PluginInput, PluginLoader, PluginSpec,
+    PluginDetector, PluginError, PluginFinding, PluginInput, PluginLoadError, PluginLoader, PluginSpec,
 };
 use linewall_engine::policy::{LoadOptions, PolicySet, PolicySource};
 use linewall_engine::verdict::Action;
@@ -39,7 +39,7 @@ impl PluginDetector for Leaving {
 struct Loader(Arc<AtomicBool>, Arc<AtomicUsize>);
 
 impl PluginLoader for Loader {
-    fn load(&self, _spec: &PluginSpec<'_>) -> Result<Arc<dyn PluginDetector>, String> {
+    fn load(&self, _spec: &PluginSpec<'_>) -> Result<Arc<dyn PluginDetector>, PluginLoadError> {
         Ok(Arc::new(Leaving { flag: Arc::clone(&self.0), calls: Arc::clone(&self.1) }))
     }
 }

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use linewall_engine::Message;
 use linewall_engine::detect::Confidence;
 use linewall_engine::plugin::{
-    PluginDetector, PluginError, PluginErrorKind, PluginFinding, PluginInput, PluginLoader, PluginSpec,
+    PluginDetector, PluginError, PluginErrorKind, PluginFinding, PluginInput, PluginLoadError, PluginLoader,
+    PluginSpec,
 };
 use linewall_engine::policy::{LoadOptions, PolicySet, PolicySource};
 use linewall_engine::verdict::Action;
@@ -33,9 +34,12 @@ impl PluginDetector for Fake {
 struct Loader;
 
 impl PluginLoader for Loader {
-    fn load(&self, spec: &PluginSpec<'_>) -> Result<Arc<dyn PluginDetector>, String> {
+    fn load(&self, spec: &PluginSpec<'_>) -> Result<Arc<dyn PluginDetector>, PluginLoadError> {
         if spec.module.ends_with("missing.wasm") {
-            return Err(String::from("no such module"));
+            return Err(PluginLoadError::new(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no such module",
+            )));
         }
         Ok(Arc::new(Fake))
     }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use crossbeam_queue::ArrayQueue;
-use linewall_engine::plugin::{PluginDetector, PluginLoader, PluginSpec};
+use linewall_engine::plugin::{PluginDetector, PluginLoadError, PluginLoader, PluginSpec};
 use linewall_engine::policy::files::FileError;
 use sha2::{Digest, Sha256};
 use wasmtime::component::types::ComponentItem;
@@ -163,10 +163,10 @@ impl PluginLoader for WasmHost {
         self.plugin_stats()
     }
 
-    fn load(&self, spec: &PluginSpec<'_>) -> Result<Arc<dyn PluginDetector>, String> {
-        // The engine's loader interface carries the message; the policy compiler puts it
-        // at the detector's position.
-        self.load_plugin(spec).map_err(|e| e.to_string())
+    fn load(&self, spec: &PluginSpec<'_>) -> Result<Arc<dyn PluginDetector>, PluginLoadError> {
+        // The policy compiler shows the message at the detector's position; callers that
+        // need the kind downcast `PluginLoadError::host_error` to a `LoadError`.
+        self.load_plugin(spec).map_err(PluginLoadError::new)
     }
 }
 

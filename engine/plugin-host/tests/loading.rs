@@ -114,3 +114,24 @@ fn detect_batch_gives_the_same_findings_as_one_call_per_field_in_rust_and_c() {
         assert_eq!(counts, expected, "{name}");
     }
 }
+
+#[test]
+fn through_the_engine_interface_a_load_error_keeps_the_hosts_kind() {
+    use linewall_engine::plugin::{PluginLoader, PluginSpec};
+    use linewall_plugin_host::LoadError;
+
+    let module = plugin("noop");
+    let config = serde_json::Value::Null;
+    let pinned = "0".repeat(64);
+    let spec = PluginSpec {
+        detector_id: "noop",
+        module: &module,
+        sha256: Some(&pinned),
+        config: &config,
+        timeout_ms: 1000,
+    };
+    let Err(err) = PluginLoader::load(&host(), &spec) else { panic!("a wrong pin must not load") };
+    let kind = err.host_error().downcast_ref::<LoadError>();
+    assert!(matches!(kind, Some(LoadError::ShaMismatch { pinned: p, .. }) if *p == pinned), "{err:?}");
+    assert!(err.to_string().starts_with("sha256 mismatch: the policy pins 000"), "{err}");
+}

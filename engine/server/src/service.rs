@@ -4,6 +4,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use linewall_engine::LoadedSet;
 use linewall_engine::eval::EvalContext;
 use linewall_engine::policy::{LoadOptions, PolicySet, PolicySource};
 use linewall_proto::v1 as pb;
@@ -408,8 +409,8 @@ impl pb::policy_admin_server::PolicyAdmin for Admin {
         let result = tokio::task::spawn_blocking(move || {
             let sources: Vec<PolicySource> =
                 files.into_iter().map(|(name, text)| PolicySource { name, text, base_dir: None }).collect();
-            let set = PolicySet::load_sources(sources, &options).map_err(LoadError::from)?;
-            let report = set.run_tests();
+            let loaded = LoadedSet::load_sources(sources, &options).map_err(LoadError::from)?;
+            let report = loaded.run_tests();
             let failures: Vec<String> = report
                 .cases
                 .iter()
@@ -418,7 +419,7 @@ impl pb::policy_admin_server::PolicyAdmin for Admin {
                 })
                 .collect();
             if failures.is_empty() {
-                Ok(set.version().to_owned())
+                Ok(loaded.set().version().to_owned())
             } else {
                 Err(LoadError::from(failures.join("\n")))
             }

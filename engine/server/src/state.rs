@@ -8,10 +8,12 @@
 //! is logged (error for vanished files, warn for the rest) and counted.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
+use linewall_engine::LoadedSet;
 use linewall_engine::policy::{Diagnostic, Diagnostics, LoadOptions, PolicySet, PolicySummary};
 
 /// Where policies come from.
@@ -50,6 +52,33 @@ pub struct Policies {
     reload_lock: tokio::sync::Mutex<()>,
     /// Where reloads are counted.
     metrics: Arc<crate::metrics::Metrics>,
+    /// The thread that loads and tests every set (see [`spawn_load_thread`]).
+    loads: Mutex<std::sync::mpsc::Sender<Job>>,
+}
+
+/// A load's work, run on the load thread.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Starts the one thread on which every set of a server is loaded and tested, one at a
+/// time; it ends when the sender is dropped.
+///
+/// One long-lived thread rather than the blocking pool: the built-in detectors' regexes
+/// are shared by every set and keep a lazy-DFA cache for each thread that ran them, for
+/// the life of the process; loads on ever new threads each warmed, and kept, another set
+/// of caches (engine/server/tests/reload_memory.rs).
+fn spawn_load_thread() -> Result<std::sync::mpsc::Sender<Job>, String> {
+    let (tx, rx) = std::sync::mpsc::channel::<Job>();
+    std::thread::Builder::new()
+        .name(String::from("linewall-load"))
+        .spawn(move || {
+            for job in rx {
+                // A panic fails that load only (its result channel closes); the thread
+                // goes on serving the next one.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+            }
+        })
+        .map_err(|e| format!("starting the policy load thread: {e}"))?;
+    Ok(tx)
 }
 
 /// Why a policy set was not loaded: what an operator needs to fix it (paths and
@@ -95,24 +124,44 @@ impl From<String> for LoadError {
 
 /// Loads and tests a set and checks it against `guards`.
 pub fn load_checked(source: &Source, options: &LoadOptions, guards: &Guards) -> Result<PolicySet, LoadError> {
-    let set = match source {
-        Source::Builtin => PolicySet::builtin(options)?,
+    load_checked_until(source, options, guards, &AtomicBool::new(false))
+}
+
+/// Loads and tests a set like [`load_checked`], but gives up as soon as it sees `cancel`
+/// raised (between stages, and between and within the policies' tests): the caller
+/// stopped waiting (a reload past its time limit), so the work must not go on.
+pub fn load_checked_until(
+    source: &Source,
+    options: &LoadOptions,
+    guards: &Guards,
+    cancel: &AtomicBool,
+) -> Result<PolicySet, LoadError> {
+    let stop = |stage: &str| -> Result<(), LoadError> {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(LoadError::from(format!("policy load abandoned {stage}")));
+        }
+        Ok(())
+    };
+    let loaded = match source {
+        Source::Builtin => LoadedSet::builtin(options)?,
         Source::Path(p) => {
             let sources = linewall_engine::policy::read_sources(p, options)?;
             if let Some(m) = &guards.manifest {
                 crate::policy_files::check(m, p, &sources)?;
             }
-            PolicySet::load_sources(sources, options)?
+            stop("before compiling")?;
+            LoadedSet::load_sources(sources, options)?
         }
     };
-    let count = set.policies().len();
+    let count = loaded.set().policies().len();
     if count < guards.min_policies {
         return Err(LoadError::from(format!(
             "the policy set has {count} policies; at least {} required (--min-policies; --allow-empty to serve none)",
             guards.min_policies
         )));
     }
-    let report = set.run_tests();
+    stop("before its tests")?;
+    let report = loaded.run_tests_until(cancel).map_err(|a| LoadError::from(a.to_string()))?;
     if report.failed() > 0 {
         let failures: Vec<String> = report
             .cases
@@ -123,7 +172,8 @@ pub fn load_checked(source: &Source, options: &LoadOptions, guards: &Guards) -> 
             .collect();
         return Err(LoadError::from(failures.join("\n")));
     }
-    Ok(set)
+    // Only the compiled set is served; the documents are dropped here.
+    Ok(loaded.into_set())
 }
 
 /// What a new set loses compared with the serving one.
@@ -170,7 +220,19 @@ impl Policies {
         guards: Guards,
         metrics: Arc<crate::metrics::Metrics>,
     ) -> Result<Self, String> {
-        let set = load_checked(&source, &options, &guards).map_err(|e| e.render())?;
+        let loads = spawn_load_thread()?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        let job: Job = {
+            let (source, options, guards) = (source.clone(), options.clone(), guards.clone());
+            Box::new(move || {
+                let _ = tx.send(load_checked(&source, &options, &guards));
+            })
+        };
+        loads.send(job).map_err(|_| String::from("the policy load thread is gone"))?;
+        let set = rx
+            .recv()
+            .map_err(|_| String::from("loading the policies failed (the load panicked)"))?
+            .map_err(|e| e.render())?;
         Ok(Self {
             current: ArcSwap::from_pointee(set),
             source,
@@ -178,6 +240,7 @@ impl Policies {
             guards,
             reload_lock: tokio::sync::Mutex::new(()),
             metrics,
+            loads: Mutex::new(loads),
         })
     }
 
@@ -199,19 +262,43 @@ impl Policies {
         &self.options
     }
 
-    /// Compiles and tests a new set off the async reactor and swaps it in. On error (or
-    /// after the time limit) the old set keeps serving and the reason is returned.
+    /// Compiles and tests a new set off the async reactor (on the load thread) and swaps
+    /// it in. On error the old set keeps serving and the reason is returned; past the
+    /// reload time limit the load is told to stop, and the old set keeps serving too.
     pub async fn reload(&self) -> Result<String, LoadError> {
         let _guard = self.reload_lock.lock().await;
-        let source = self.source.clone();
-        let options = self.options.clone();
-        let guards = self.guards.clone();
         let limit = self.guards.reload_timeout;
-        let task = tokio::task::spawn_blocking(move || load_checked(&source, &options, &guards));
-        let result = match tokio::time::timeout(limit, task).await {
-            Ok(joined) => joined.unwrap_or_else(|e| Err(LoadError::from(format!("reload task failed: {e}")))),
-            Err(_) => {
-                Err(LoadError::from(format!("reload abandoned after {} s (time limit)", limit.as_secs_f64())))
+        let cancel = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = {
+            let (source, options, guards) = (self.source.clone(), self.options.clone(), self.guards.clone());
+            let cancel = Arc::clone(&cancel);
+            Box::new(move || {
+                let result = load_checked_until(&source, &options, &guards, &cancel);
+                if cancel.load(Ordering::Relaxed) {
+                    // Nobody waits for this result any more: say when the work ended.
+                    match &result {
+                        Err(e) => tracing::info!(reason = %e, "abandoned policy reload stopped"),
+                        Ok(_) => tracing::info!("abandoned policy reload finished; its set is discarded"),
+                    }
+                }
+                let _ = tx.send(result);
+            })
+        };
+        let sent = self.loads.lock().unwrap_or_else(std::sync::PoisonError::into_inner).send(job).is_ok();
+        let result = if !sent {
+            Err(LoadError::from(String::from("reload failed: the policy load thread is gone")))
+        } else {
+            match tokio::time::timeout(limit, rx).await {
+                Ok(Ok(result)) => result,
+                Ok(Err(_)) => Err(LoadError::from(String::from("reload failed: the load panicked"))),
+                Err(_) => {
+                    cancel.store(true, Ordering::Relaxed);
+                    Err(LoadError::from(format!(
+                        "reload abandoned: not done within the reload time limit of {} ms (--reload-timeout-ms)",
+                        limit.as_millis()
+                    )))
+                }
             }
         };
         match result {

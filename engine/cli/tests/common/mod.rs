@@ -1,7 +1,8 @@
-//! Shared by the end-to-end tests: the real `linewall serve` binary. [`start`] and
-//! [`spawn`] bind port 0 and read the bound address from the server's start-up log line,
-//! so no port is guessed; [`free_port`] is left for tests that need an address before
-//! the server starts.
+//! Shared by the end-to-end tests: the real `linewall serve` binary. Servers bind port 0
+//! (gRPC and metrics) and [`bound_addresses`] reads the bound addresses from the server's
+//! start-up log line, so no port is guessed (picking a free port and then starting a
+//! server on it races with every other test). [`free_port`] is left for third-party
+//! servers that cannot report the port they bound (redis), whose callers retry.
 
 #![allow(dead_code)]
 
@@ -27,6 +28,8 @@ impl Drop for Server {
 
 /// A port no other test of this run will pick: tests run in parallel, and a port the OS
 /// hands out twice (bind to :0, release, bind again) would make two servers collide.
+/// Still a guess (another process may take it before the server binds it): only for
+/// servers that cannot bind port 0 and say which port they got, and then with a retry.
 pub fn free_port() -> u16 {
     use std::sync::atomic::{AtomicU16, Ordering};
     static NEXT: AtomicU16 = AtomicU16::new(0);
@@ -78,22 +81,30 @@ pub async fn spawn(cmd: &mut Command, log: &std::path::Path) -> (Server, Option<
         .spawn()
         .expect("start linewall serve");
     let mut server = Server { child, addr: String::new() };
+    let (grpc, metrics) = bound_addresses(&mut server.child, log).await;
+    server.addr = grpc;
+    (server, metrics)
+}
+
+/// Waits for the start-up line of a `linewall serve` whose standard error goes to `log`;
+/// returns the gRPC address it bound (`http://IP:PORT`) and its metrics address, if it
+/// serves one. Panics (with the log) if the server exits first or takes over 60 s.
+pub async fn bound_addresses(child: &mut Child, log: &std::path::Path) -> (String, Option<String>) {
     let deadline = Instant::now() + Duration::from_secs(60);
     let line = loop {
         let text = std::fs::read_to_string(log).unwrap_or_default();
         if let Some(line) = text.lines().find(|l| l.contains("linewall serving")) {
             break line.to_owned();
         }
-        if let Ok(Some(status)) = server.child.try_wait() {
+        if let Ok(Some(status)) = child.try_wait() {
             panic!("linewall serve exited ({status}): {text}");
         }
         assert!(Instant::now() < deadline, "no start-up line: {text}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let grpc = logged_field(&line, "listen").unwrap_or_else(|| panic!("no listen address: {line}"));
-    server.addr = format!("http://{grpc}");
     let metrics = logged_field(&line, "metrics_listen").filter(|m| m != "off");
-    (server, metrics)
+    (format!("http://{grpc}"), metrics)
 }
 
 /// A field of a log line, text (` name=value`) or JSON (`"name":"value"`).

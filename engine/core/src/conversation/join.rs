@@ -10,10 +10,10 @@ use super::fragment::Run;
 use super::store::Fragment;
 use crate::detect::builtin::{self, Built};
 use crate::detect::context::is_word_boundary;
-use crate::detect::{Candidate, Confidence};
+use crate::detect::{Candidate, Confidence, Field};
 use crate::eval::fields::FieldPath;
 use crate::policy::PolicySet;
-use crate::policy::compile::Matcher;
+use crate::policy::compile::{CompiledPolicy, DetectorEntry, Matcher};
 use crate::verdict::FindingPart;
 
 /// Bytes of the judged message after its fragment given to detectors as context.
@@ -124,24 +124,19 @@ fn ceil_boundary(t: &str, mut at: usize) -> usize {
     at
 }
 
-/// Candidates of one built-in detector over `text`, context words applied.
-fn detect(b: &Built, d: usize, set: &PolicySet, text: &str, out: &mut Vec<Candidate>) {
+/// Candidates of built-in detector `b` (set index `d`, built-in index `bi`) in `field`,
+/// context words applied.
+fn detect(b: &Built, d: usize, bi: usize, set: &PolicySet, field: &Field<'_>, out: &mut Vec<Candidate>) {
     out.clear();
-    let year = crate::eval::year_of(std::time::SystemTime::now());
-    b.matcher.find_in_field(&crate::detect::Field::new(text, year), out);
+    b.matcher.find_in_field(field, out);
     if out.is_empty() {
         return;
     }
-    let builtins = builtin::built();
-    let idx = if d < builtins.len() && std::ptr::eq(&builtins[d], b) {
-        Some(d)
-    } else {
-        builtins.iter().position(|x| std::ptr::eq(x, b))
-    };
+    let text = field.text().as_bytes();
     let mut hits = Vec::new();
-    if let Some(Some(kw)) = idx.and_then(|i| JOIN_KEYWORDS.get(i)) {
-        for m in kw.find_overlapping_iter(text.as_bytes()) {
-            if is_word_boundary(text.as_bytes(), m.start(), m.end()) {
+    if let Some(Some(kw)) = JOIN_KEYWORDS.get(bi) {
+        for m in kw.find_overlapping_iter(text) {
+            if is_word_boundary(text, m.start(), m.end()) {
                 hits.push((m.start(), m.end()));
             }
         }
@@ -149,6 +144,28 @@ fn detect(b: &Built, d: usize, set: &PolicySet, text: &str, out: &mut Vec<Candid
     hits.sort_unstable();
     let rule = set.detectors[d].context;
     out.retain_mut(|c| rule.apply(c, &hits));
+}
+
+/// The detectors of a compiled set that join: built-in, joinable, and referenced by a
+/// rule (findings are reported for those alone), as (set index, built-in index).
+pub(crate) fn joinable_detectors(
+    policies: &[CompiledPolicy],
+    detectors: &[DetectorEntry],
+) -> Vec<(usize, usize)> {
+    let builtins = builtin::built();
+    detectors
+        .iter()
+        .enumerate()
+        .filter_map(|(d, e)| match &e.matcher {
+            Matcher::Builtin(b)
+                if b.spec.joinable
+                    && policies.iter().any(|p| p.rules.iter().any(|r| r.detectors.contains(&d))) =>
+            {
+                Some((d, builtins.iter().position(|x| std::ptr::eq(x, *b))?))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// How the fragments are put together for the detectors.
@@ -214,24 +231,11 @@ impl Joined {
 /// of the judged message.
 pub(crate) fn find(set: &PolicySet, turn: &Turn<'_>, lead: Run, chain: &[Fragment]) -> Vec<SplitFinding> {
     let mut found: Vec<SplitFinding> = Vec::new();
-    let joinable: Vec<(usize, &'static Built)> = set
-        .detectors
-        .iter()
-        .enumerate()
-        .filter_map(|(d, e)| match &e.matcher {
-            // Only detectors some rule references: findings are reported for those alone.
-            Matcher::Builtin(b)
-                if b.spec.joinable
-                    && set.policies.iter().any(|p| p.rules.iter().any(|r| r.detectors.contains(&d))) =>
-            {
-                Some((d, *b))
-            }
-            _ => None,
-        })
-        .collect();
-    if joinable.is_empty() {
+    if set.joinable.is_empty() {
         return found;
     }
+    let builtins = builtin::built();
+    let year = crate::eval::year_of(std::time::SystemTime::now());
     let t = turn.norm.text();
     let lead_text = &t[lead.start..lead.end];
     let after = &t[lead.end..ceil_boundary(t, lead.end + CONTEXT_AFTER_BYTES)];
@@ -257,8 +261,11 @@ pub(crate) fn find(set: &PolicySet, turn: &Turn<'_>, lead: Run, chain: &[Fragmen
             joined.push_plain(" ");
         }
         joined.push_plain(after);
-        for &(d, b) in &joinable {
-            detect(b, d, set, &joined.text, &mut cands);
+        // One field per attempt: its digit runs and words are derived once for every detector.
+        let field = Field::new(&joined.text, year);
+        for &(d, bi) in &set.joinable {
+            let Some(b) = builtins.get(bi) else { continue };
+            detect(b, d, bi, set, &field, &mut cands);
             for c in &cands {
                 // It must start in the first fragment and reach into the lead.
                 if !matches!(joined.from.get(c.start), Some(Some((0, _)))) {

@@ -21,6 +21,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, SystemTime};
 
 pub use join::SplitFinding;
+pub(crate) use join::joinable_detectors;
 pub use memory::MemoryStore;
 pub use store::{ConversationStore, Fragment, StoreError, Window};
 
@@ -147,7 +148,8 @@ fn push_decimal(out: &mut String, n: usize) {
 impl<'m> Turn<'m> {
     /// The judged side of `msg`, or `None` when it does not take part in joining (no
     /// conversation, or no text).
-    fn of(msg: &'m Message, arrival: SystemTime) -> Option<Self> {
+    /// `arrival` `None` is now, read only when needed (a clock read is not free).
+    fn of(msg: &'m Message, arrival: Option<SystemTime>) -> Option<Self> {
         if msg.conversation_id.is_empty() {
             return None;
         }
@@ -164,7 +166,10 @@ impl<'m> Turn<'m> {
         boundary.trailing = boundary.trailing.map(|r| join::skip_keywords(norm.text(), r));
         // The time only matters to a message with a fragment (parsing it is not free).
         let now_ms = if boundary.leading.is_some() || boundary.trailing.is_some() {
-            msg.sent_at.as_deref().and_then(parse_ms).unwrap_or_else(|| unix_ms(arrival))
+            msg.sent_at
+                .as_deref()
+                .and_then(parse_ms)
+                .unwrap_or_else(|| unix_ms(arrival.unwrap_or_else(SystemTime::now)))
         } else {
             0
         };
@@ -233,13 +238,14 @@ impl Conversations {
 
     /// Judges `msg` in its conversation, arrived now.
     pub fn evaluate(&self, set: &PolicySet, msg: &Message) -> Verdict {
-        self.evaluate_at(set, msg, SystemTime::now())
+        self.try_evaluate_at(set, msg, None, None)
+            .unwrap_or_else(|a| set.abandoned_verdict(msg, crate::eval::EvalContext::now().decision_id, a))
     }
 
     /// Judges `msg` in its conversation, arrived at `arrival` (used when it has no
     /// `sent_at`). A message without a conversation is judged alone.
     pub fn evaluate_at(&self, set: &PolicySet, msg: &Message, arrival: SystemTime) -> Verdict {
-        self.try_evaluate_at(set, msg, arrival, None)
+        self.try_evaluate_at(set, msg, Some(arrival), None)
             .unwrap_or_else(|a| set.abandoned_verdict(msg, crate::eval::EvalContext::now().decision_id, a))
     }
 
@@ -251,14 +257,14 @@ impl Conversations {
         msg: &Message,
         cancel: &AtomicBool,
     ) -> Result<Verdict, Abandoned> {
-        self.try_evaluate_at(set, msg, SystemTime::now(), Some(cancel))
+        self.try_evaluate_at(set, msg, None, Some(cancel))
     }
 
     fn try_evaluate_at(
         &self,
         set: &PolicySet,
         msg: &Message,
-        arrival: SystemTime,
+        arrival: Option<SystemTime>,
         cancel: Option<&AtomicBool>,
     ) -> Result<Verdict, Abandoned> {
         let Some(turn) = Turn::of(msg, arrival) else {

@@ -10,6 +10,7 @@ pub mod builtin;
 pub mod context;
 pub mod field;
 pub mod idcheck;
+pub(crate) mod literals;
 pub mod validators;
 
 pub use field::Field;

@@ -56,9 +56,8 @@ impl PolicySet {
         let digits = count_digits(bytes);
         s.hits.clear();
         if let Some(ac) = &self.literals {
-            for m in ac.find_overlapping_iter(bytes) {
-                s.hits.push((m.pattern().as_u32(), m.start() as u32, m.end() as u32));
-            }
+            let hits = &mut s.hits;
+            ac.for_each_match(bytes, |p, start, end| hits.push((p, start as u32, end as u32)));
         }
         s.local.clear();
         s.literal_open.clear();
@@ -156,10 +155,8 @@ impl PolicySet {
     fn scan_keywords(&self, bytes: &[u8], s: &mut Scratch) {
         if let Some(ac) = &self.keywords {
             let from = s.hits.len();
-            for m in ac.find_overlapping_iter(bytes) {
-                let p = m.pattern().as_u32() + self.keyword_offset;
-                s.hits.push((p, m.start() as u32, m.end() as u32));
-            }
+            let (hits, offset) = (&mut s.hits, self.keyword_offset);
+            ac.for_each_match(bytes, |p, start, end| hits.push((p + offset, start as u32, end as u32)));
             self.note_hits(from, s);
         }
     }
@@ -237,22 +234,6 @@ impl PolicySet {
         let mut errors = Vec::new();
         self.scan_field(&run, FieldPath::Text, text, &mut Scratch::default(), &mut out, &mut errors);
         out
-    }
-
-    /// Index of the local detector `id` of policy `policy`.
-    pub(crate) fn local_detector(&self, policy: &str, id: &str) -> Option<usize> {
-        let builtins = crate::detect::builtin::built().len();
-        // Local detectors follow the built-ins, policy by policy, in file order.
-        let mut idx = builtins;
-        for (doc, _) in &self.docs {
-            for def in &doc.value.spec.detectors {
-                if doc.value.metadata.name.value == policy && def.id.value == id {
-                    return (self.detectors.get(idx).map(|e| e.id.as_str()) == Some(id)).then_some(idx);
-                }
-                idx += 1;
-            }
-        }
-        None
     }
 }
 

@@ -1,4 +1,5 @@
-//! Compilation: validated policy documents become an immutable [`PolicySet`].
+//! Compilation: validated policy documents become an immutable [`PolicySet`], which keeps
+//! no document, source text or load option (tooling keeps those: [`crate::load::LoadedSet`]).
 //!
 //! Everything expensive happens here, once: regexes are compiled with size limits, every
 //! literal the hot path looks for (context keywords, detector gate literals, dictionary
@@ -8,15 +9,15 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Regex, RegexBuilder};
 
 use super::diag::Reporter;
 use super::located::Located;
 use super::model::{self, Kind, PolicyDoc, RecordMode, RedactSpec, RedactStyle};
-use super::{LoadOptions, PolicySource};
+use super::{Doc, LoadOptions, PolicySource};
 use crate::detect::builtin::{self, Built};
 use crate::detect::context::ContextRule;
+use crate::detect::literals::LiteralSearcher;
 use crate::detect::{Candidate, Confidence, Detector, Gate, validators};
 use crate::message::{Channel, Direction, Role as PartyRole};
 use crate::plugin::{PluginDetector, PluginSpec};
@@ -192,9 +193,9 @@ pub struct PolicySet {
     pub(crate) policies: Vec<CompiledPolicy>,
     pub(crate) detectors: Vec<DetectorEntry>,
     /// The eager automaton: gate literals, terms, and keywords that gate a detector.
-    pub(crate) literals: Option<AhoCorasick>,
+    pub(crate) literals: Option<LiteralSearcher>,
     /// The lazy automaton: context keywords, searched only where a detector has candidates.
-    pub(crate) keywords: Option<AhoCorasick>,
+    pub(crate) keywords: Option<LiteralSearcher>,
     /// Pattern ids of `keywords` start here in `literal_roles`.
     pub(crate) keyword_offset: u32,
     /// For each pattern (eager ones first, then lazy ones), the detectors it concerns and how.
@@ -203,9 +204,9 @@ pub struct PolicySet {
     pub(crate) hash_key: [u8; 32],
     /// Terms files the set was built from (a change means a reload).
     pub(crate) term_files: Vec<std::path::PathBuf>,
-    /// The documents, kept to run each policy's tests against that policy alone.
-    pub(crate) docs: Vec<(Located<PolicyDoc>, PolicySource)>,
-    pub(crate) options: LoadOptions,
+    /// The detectors that join split values (docs/10-conversations.md), found once here
+    /// rather than per message: (index in `detectors`, index in the built-ins).
+    pub(crate) joinable: Vec<(usize, usize)>,
 }
 
 impl std::fmt::Debug for PolicySet {
@@ -273,16 +274,17 @@ fn one_line(e: &impl std::fmt::Display) -> String {
     lines.last().copied().unwrap_or("").trim_start_matches("error: ").to_owned()
 }
 
-/// Compiles parsed documents. Errors go to `errors`; returns a set only if there were none.
+/// Validates and compiles parsed documents. Errors go to `errors`; returns a set only if
+/// there were none. The set keeps nothing of the documents but what evaluation reads.
 pub(crate) fn compile(
-    docs: Vec<(Located<PolicyDoc>, PolicySource)>,
+    docs: &[Doc],
     options: &LoadOptions,
     errors: &mut Vec<super::Diagnostic>,
 ) -> Option<PolicySet> {
     let start_errors = errors.len();
     let mut compiler = Compiler::new(options);
     let mut policies = Vec::new();
-    for (doc, source) in &docs {
+    for (doc, source) in docs {
         let mut rep = Reporter { file: &source.name, text: &source.text, out: errors };
         policies.push(compiler.policy(&doc.value, source, &mut rep));
     }
@@ -290,7 +292,6 @@ pub(crate) fn compile(
         return None;
     }
     let set = compiler.finish(docs, policies, errors)?;
-    check_examples(&set, errors);
     (errors.len() == start_errors).then_some(set)
 }
 
@@ -499,107 +500,127 @@ impl<'o> Compiler<'o> {
         source: &PolicySource,
         rep: &mut Reporter<'_>,
     ) -> Option<(Matcher, CompiledGate)> {
-        let id = &def.id;
         let idx = self.detectors.len();
-        let mut gate = CompiledGate::Always;
-        let matcher = if let Some(p) = &def.pattern {
-            // Measured before the full compile, within what is left of the budget, so a
-            // set over it is refused without paying for it. An invalid pattern gets the
-            // regex crate's error below.
-            let limit = REGEX_SIZE_LIMIT.min(self.regex_budget);
-            let size = match nfa_bytes(&p.value, limit) {
-                Ok(n) => Some(n),
-                Err(Some(_)) if limit < REGEX_SIZE_LIMIT => {
-                    rep.error(
-                        p.line,
-                        p.column,
-                        format!(
-                            "pattern of detector `{}` does not fit in what is left of the compiled-size budget: the set's patterns together may use {} KiB and {} KiB are left (use smaller repetition counts or ASCII classes such as `[a-zA-Z0-9_]` instead of `\\w`)",
-                            id.value,
-                            REGEX_SET_BUDGET / 1024,
-                            self.regex_budget / 1024
-                        ),
-                    );
-                    return None;
-                }
-                Err(_) => None,
-            };
-            let regex = match RegexBuilder::new(&p.value)
-                .size_limit(REGEX_SIZE_LIMIT)
-                .dfa_size_limit(REGEX_SIZE_LIMIT)
-                .build()
-            {
-                Ok(r) => r,
-                Err(e) => {
-                    rep.error(
-                        p.line,
-                        p.column,
-                        format!("invalid pattern for detector `{}`: {}", id.value, one_line(&e)),
-                    );
-                    return None;
-                }
-            };
-            self.regex_budget = self.regex_budget.saturating_sub(size.unwrap_or(0));
-            let validator = match &def.validator {
-                None => None,
-                Some(v) => match validators::by_name(&v.value) {
-                    Some(f) => Some(f),
-                    None => {
-                        let help = super::shape::suggest(&v.value, validators::NAMES.iter().copied())
-                            .map(|s| format!("did you mean `{s}`?"));
-                        rep.report(
-                            super::Code::InvalidValue,
-                            v.line,
-                            v.column,
-                            format!(
-                                "unknown validator `{}`: expected one of {}",
-                                v.value,
-                                validators::NAMES.join(", ")
-                            ),
-                            help,
-                        );
-                        return None;
-                    }
-                },
-            };
-            let base = def.confidence.unwrap_or(Confidence::Medium);
-            Matcher::Pattern(PatternDetector { regex, validator, base })
+        if let Some(p) = &def.pattern {
+            Some((self.pattern(def, p, rep)?, CompiledGate::Always))
         } else if def.terms.is_some() || def.terms_file.is_some() {
-            gate = CompiledGate::Literal;
-            Matcher::Terms(self.terms(def, idx, source, rep)?)
+            Some((Matcher::Terms(self.terms(def, idx, source, rep)?), CompiledGate::Literal))
         } else if let Some(p) = &def.plugin {
-            let Some(loader) = &self.options.plugin_loader else {
+            Some((self.plugin(def, p, source, rep)?, CompiledGate::Always))
+        } else {
+            None
+        }
+    }
+
+    /// A `pattern` detector: its regex compiled within the set's size budget, and its
+    /// validator.
+    fn pattern(
+        &mut self,
+        def: &model::DetectorDef,
+        p: &Located<String>,
+        rep: &mut Reporter<'_>,
+    ) -> Option<Matcher> {
+        let id = &def.id;
+        // Measured before the full compile, within what is left of the budget, so a
+        // set over it is refused without paying for it. An invalid pattern gets the
+        // regex crate's error below.
+        let limit = REGEX_SIZE_LIMIT.min(self.regex_budget);
+        let size = match nfa_bytes(&p.value, limit) {
+            Ok(n) => Some(n),
+            Err(Some(_)) if limit < REGEX_SIZE_LIMIT => {
+                rep.error(
+                    p.line,
+                    p.column,
+                    format!(
+                        "pattern of detector `{}` does not fit in what is left of the compiled-size budget: the set's patterns together may use {} KiB and {} KiB are left (use smaller repetition counts or ASCII classes such as `[a-zA-Z0-9_]` instead of `\\w`)",
+                        id.value,
+                        REGEX_SET_BUDGET / 1024,
+                        self.regex_budget / 1024
+                    ),
+                );
+                return None;
+            }
+            Err(_) => None,
+        };
+        let regex = match RegexBuilder::new(&p.value)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .dfa_size_limit(REGEX_SIZE_LIMIT)
+            .build()
+        {
+            Ok(r) => r,
+            Err(e) => {
+                rep.error(
+                    p.line,
+                    p.column,
+                    format!("invalid pattern for detector `{}`: {}", id.value, one_line(&e)),
+                );
+                return None;
+            }
+        };
+        self.regex_budget = self.regex_budget.saturating_sub(size.unwrap_or(0));
+        let validator = match &def.validator {
+            None => None,
+            Some(v) => match validators::by_name(&v.value) {
+                Some(f) => Some(f),
+                None => {
+                    let help = super::shape::suggest(&v.value, validators::NAMES.iter().copied())
+                        .map(|s| format!("did you mean `{s}`?"));
+                    rep.report(
+                        super::Code::InvalidValue,
+                        v.line,
+                        v.column,
+                        format!(
+                            "unknown validator `{}`: expected one of {}",
+                            v.value,
+                            validators::NAMES.join(", ")
+                        ),
+                        help,
+                    );
+                    return None;
+                }
+            },
+        };
+        let base = def.confidence.unwrap_or(Confidence::Medium);
+        Some(Matcher::Pattern(PatternDetector { regex, validator, base }))
+    }
+
+    /// A `plugin` detector, loaded by the configured plugin host.
+    fn plugin(
+        &self,
+        def: &model::DetectorDef,
+        p: &model::PluginDef,
+        source: &PolicySource,
+        rep: &mut Reporter<'_>,
+    ) -> Option<Matcher> {
+        let id = &def.id;
+        let Some(loader) = &self.options.plugin_loader else {
+            rep.error(
+                p.module.line,
+                p.module.column,
+                format!("detector `{}` is a plugin but this build has no plugin host", id.value),
+            );
+            return None;
+        };
+        let base = source.base_dir.clone().unwrap_or_default();
+        let module = base.join(&p.module.value);
+        let spec = PluginSpec {
+            detector_id: &id.value,
+            module: &module,
+            sha256: p.sha256.as_ref().map(|s| s.value.as_str()),
+            config: &p.config,
+            timeout_ms: p.timeout_ms.unwrap_or(DEFAULT_PLUGIN_TIMEOUT_MS),
+        };
+        match loader.load(&spec) {
+            Ok(plugin) => Some(Matcher::Plugin { plugin, on_error: p.on_error.unwrap_or(Action::Block) }),
+            Err(e) => {
                 rep.error(
                     p.module.line,
                     p.module.column,
-                    format!("detector `{}` is a plugin but this build has no plugin host", id.value),
+                    format!("cannot load plugin for detector `{}`: {e}", id.value),
                 );
-                return None;
-            };
-            let base = source.base_dir.clone().unwrap_or_default();
-            let module = base.join(&p.module.value);
-            let spec = PluginSpec {
-                detector_id: &id.value,
-                module: &module,
-                sha256: p.sha256.as_ref().map(|s| s.value.as_str()),
-                config: &p.config,
-                timeout_ms: p.timeout_ms.unwrap_or(DEFAULT_PLUGIN_TIMEOUT_MS),
-            };
-            match loader.load(&spec) {
-                Ok(plugin) => Matcher::Plugin { plugin, on_error: p.on_error.unwrap_or(Action::Block) },
-                Err(e) => {
-                    rep.error(
-                        p.module.line,
-                        p.module.column,
-                        format!("cannot load plugin for detector `{}`: {e}", id.value),
-                    );
-                    return None;
-                }
+                None
             }
-        } else {
-            return None;
-        };
-        Some((matcher, gate))
+        }
     }
 
     /// The terms of a `terms` / `terms_file` detector, added to the shared automaton.
@@ -668,7 +689,7 @@ impl<'o> Compiler<'o> {
     /// Builds the shared automata and the set.
     fn finish(
         mut self,
-        docs: Vec<(Located<PolicyDoc>, PolicySource)>,
+        docs: &[Doc],
         policies: Vec<CompiledPolicy>,
         errors: &mut Vec<super::Diagnostic>,
     ) -> Option<PolicySet> {
@@ -693,7 +714,7 @@ impl<'o> Compiler<'o> {
             order.iter().map(|&i| std::mem::take(&mut self.literals.roles[i])).collect();
         let automaton = build_automaton(&patterns[..eager_count], errors)?;
         let keyword_automaton = build_automaton(&patterns[eager_count..], errors)?;
-        let version = version_of(&docs, &self.term_files);
+        let version = version_of(docs, &self.term_files);
         let Some(hash_key) = derive_hash_key(self.options.hash_key.as_deref(), &version) else {
             errors.push(super::Diagnostic::unplaced(
                 super::Code::PolicySet,
@@ -702,7 +723,9 @@ impl<'o> Compiler<'o> {
             ));
             return None;
         };
+        let joinable = crate::conversation::joinable_detectors(&policies, &self.detectors);
         Some(PolicySet {
+            joinable,
             version,
             policies,
             detectors: self.detectors,
@@ -712,8 +735,6 @@ impl<'o> Compiler<'o> {
             literal_roles: roles,
             hash_key,
             term_files: self.term_files.into_iter().map(|(_, path, _)| path).collect(),
-            docs,
-            options: self.options.clone(),
         })
     }
 }
@@ -841,46 +862,9 @@ fn compile_rule(
     }
 }
 
-/// Runs every local detector's `examples` and `negative_examples`.
-fn check_examples(set: &PolicySet, errors: &mut Vec<super::Diagnostic>) {
-    for (doc, source) in &set.docs {
-        let mut rep = Reporter { file: &source.name, text: &source.text, out: errors };
-        for def in &doc.value.spec.detectors {
-            let Some(idx) = set.local_detector(&doc.value.metadata.name.value, &def.id.value) else {
-                continue;
-            };
-            for ex in &def.examples {
-                if set.detect_with(idx, &ex.value).is_empty() {
-                    rep.report(
-                        super::Code::Example,
-                        ex.line,
-                        ex.column,
-                        format!("example of detector `{}` produces no finding", def.id.value),
-                        None,
-                    );
-                }
-            }
-            for ex in &def.negative_examples {
-                if !set.detect_with(idx, &ex.value).is_empty() {
-                    rep.report(
-                        super::Code::Example,
-                        ex.line,
-                        ex.column,
-                        format!("negative example of detector `{}` produces a finding", def.id.value),
-                        None,
-                    );
-                }
-            }
-        }
-    }
-}
-
 /// Stable hash of the canonical content: documents sorted by name, positions and
 /// formatting ignored.
-fn version_of(
-    docs: &[(Located<PolicyDoc>, PolicySource)],
-    term_files: &[(String, std::path::PathBuf, [u8; 32])],
-) -> String {
+fn version_of(docs: &[Doc], term_files: &[(String, std::path::PathBuf, [u8; 32])]) -> String {
     use sha2::{Digest, Sha256};
     let mut sorted: BTreeMap<&str, &PolicyDoc> = BTreeMap::new();
     for (d, _) in docs {
@@ -942,7 +926,7 @@ fn nfa_bytes(pattern: &str, limit: usize) -> Result<usize, Option<usize>> {
 }
 
 /// Automata recently built, by their exact pattern lists, most recent first.
-type Recent = Vec<(Vec<String>, AhoCorasick)>;
+type Recent = Vec<(Vec<String>, LiteralSearcher)>;
 
 /// One automaton over `patterns` (ASCII case-insensitive, overlapping matches); `None`
 /// when there are none. `Err` (with a diagnostic pushed) if it cannot be built.
@@ -950,9 +934,12 @@ type Recent = Vec<(Vec<String>, AhoCorasick)>;
 /// The last few automata are kept and reused for the same pattern list: every set holds
 /// the built-in detectors' literals, so a set without literals of its own (and a reload
 /// of an unchanged set) needs exactly the automata built before, whose DFA build was the
-/// largest part of loading a set. An `AhoCorasick` is a shared handle: reuse copies
-/// nothing.
-fn build_automaton(patterns: &[String], errors: &mut Vec<super::Diagnostic>) -> Option<Option<AhoCorasick>> {
+/// largest part of loading a set. A [`LiteralSearcher`] is a shared handle: reuse
+/// copies nothing.
+fn build_automaton(
+    patterns: &[String],
+    errors: &mut Vec<super::Diagnostic>,
+) -> Option<Option<LiteralSearcher>> {
     static RECENT: std::sync::Mutex<Recent> = std::sync::Mutex::new(Vec::new());
     if patterns.is_empty() {
         return Some(None);
@@ -974,17 +961,11 @@ fn build_automaton(patterns: &[String], errors: &mut Vec<super::Diagnostic>) -> 
 }
 
 /// Builds the automaton of [`build_automaton`]; `None` (with a diagnostic) on failure.
-fn build_new_automaton(patterns: &[String], errors: &mut Vec<super::Diagnostic>) -> Option<AhoCorasick> {
-    // A full DFA: overlapping search is one table lookup per byte. Large dictionaries let
-    // the crate pick a contiguous NFA: the DFA build would cost more than it saves.
+fn build_new_automaton(patterns: &[String], errors: &mut Vec<super::Diagnostic>) -> Option<LiteralSearcher> {
+    // A full DFA: overlapping search is one table lookup per byte. Large dictionaries get
+    // a contiguous NFA: the DFA build would cost more than it saves.
     let bytes: usize = patterns.iter().map(String::len).sum();
-    let kind = (bytes <= MAX_DFA_PATTERN_BYTES).then_some(aho_corasick::AhoCorasickKind::DFA);
-    match AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
-        .kind(kind)
-        .match_kind(MatchKind::Standard)
-        .build(patterns)
-    {
+    match LiteralSearcher::new(patterns, bytes <= MAX_DFA_PATTERN_BYTES) {
         Ok(ac) => Some(ac),
         Err(e) => {
             errors.push(super::Diagnostic::unplaced(
@@ -999,8 +980,6 @@ fn build_new_automaton(patterns: &[String], errors: &mut Vec<super::Diagnostic>)
 
 #[cfg(test)]
 mod tests {
-    use aho_corasick::AhoCorasickKind;
-
     use super::super::{LoadOptions, PolicySet};
 
     #[test]
@@ -1010,7 +989,7 @@ mod tests {
         let automata: Vec<_> = [&set.literals, &set.keywords].into_iter().flatten().collect();
         assert_eq!(automata.len(), 2);
         for ac in automata {
-            assert_eq!(ac.kind(), AhoCorasickKind::DFA);
+            assert!(ac.is_dfa());
         }
         let again = PolicySet::builtin(&LoadOptions::default()).expect("packs");
         assert_eq!(

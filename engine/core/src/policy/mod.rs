@@ -1,5 +1,7 @@
 //! Policy files: parsing with source positions ([`model`]), validation and compilation
-//! ([`compile`]) into an immutable [`PolicySet`], and the policies' own tests ([`testing`]).
+//! (`compile`) into an immutable [`PolicySet`] that holds no document, source text or
+//! load option. [`crate::load`] runs these stages in order (and checks the detectors'
+//! examples); [`crate::testing`] runs the policies' own tests.
 
 pub(crate) mod compile;
 mod diag;
@@ -14,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use compile::PolicySet;
+pub(crate) use diag::Reporter;
 pub use diag::{Code, Diagnostic, Diagnostics, Excerpt, Position, Severity, Span};
 
 use located::Located;
@@ -287,51 +290,22 @@ fn file_error(name: &str, e: &files::FileError) -> Diagnostics {
     Diagnostics::one(Diagnostic::unplaced(Code::File, name, e.to_string()))
 }
 
+/// A parsed document and the source it came from.
+pub(crate) type Doc = (Located<PolicyDoc>, PolicySource);
+
+/// Parses every source; documents that parse (each with its source) in load order.
+/// Errors go to `errors`.
+pub(crate) fn parse_sources(sources: Vec<PolicySource>, errors: &mut Vec<Diagnostic>) -> Vec<Doc> {
+    let mut docs = Vec::new();
+    for source in sources {
+        for doc in parse(&source, errors) {
+            docs.push((doc, source.clone()));
+        }
+    }
+    docs
+}
+
 impl PolicySet {
-    /// Loads every policy file under `path` (a file, or a directory searched recursively
-    /// for `*.yaml` and `*.yml`; see [`files`] for what is refused).
-    pub fn load_path(path: &Path, options: &LoadOptions) -> Result<PolicySet, Diagnostics> {
-        Self::load_sources(read_sources(path, options)?, options)
-    }
-
-    /// Loads the policy packs shipped with Linewall.
-    pub fn builtin(options: &LoadOptions) -> Result<PolicySet, Diagnostics> {
-        let sources = BUILTIN_PACKS
-            .iter()
-            .map(|(name, text)| PolicySource {
-                name: (*name).to_owned(),
-                text: (*text).to_owned(),
-                base_dir: None,
-            })
-            .collect();
-        Self::load_sources(sources, options)
-    }
-
-    /// Parses, validates and compiles policy sources; every error of the set is reported.
-    pub fn load_sources(sources: Vec<PolicySource>, options: &LoadOptions) -> Result<PolicySet, Diagnostics> {
-        let mut errors = Vec::new();
-        let mut docs = Vec::new();
-        for source in sources {
-            for doc in parse(&source, &mut errors) {
-                docs.push((doc, source.clone()));
-            }
-        }
-        match compile::compile(docs, options, &mut errors) {
-            Some(set) if errors.is_empty() => Ok(set),
-            _ => {
-                if errors.is_empty() {
-                    errors.push(Diagnostic::unplaced(
-                        Code::PolicySet,
-                        "<policy set>",
-                        "policy set failed to compile",
-                    ));
-                }
-                errors.sort_by(|a, b| (&a.file, a.line(), a.column()).cmp(&(&b.file, b.line(), b.column())));
-                Err(Diagnostics { errors })
-            }
-        }
-    }
-
     /// Stable hash of the loaded policies' canonical content.
     pub fn version(&self) -> &str {
         &self.version

@@ -1,9 +1,9 @@
-//! Starts the real pieces on free 127.0.0.1 ports: the `linewall` binary (built from this
-//! workspace), the simulator and the gateway.
+//! Starts the real pieces on 127.0.0.1 ports the OS picks (each reports the one it bound):
+//! the `linewall` binary (built from this workspace), the simulator and the gateway.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -46,21 +46,48 @@ pub fn linewall_bin() -> PathBuf {
     .clone()
 }
 
-/// A free port on 127.0.0.1.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+/// A fresh file for a server's standard error.
+fn log_file(what: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("wa-gw-test-{what}-{}.log", uuid::Uuid::new_v4()))
 }
 
-/// Starts `linewall serve` on `port` and waits until it accepts connections.
-pub fn start_linewall(port: u16, noop: bool) -> Proc {
+/// Waits for `linewall serve`'s start-up line in `log` and returns the port it bound
+/// (`--listen 127.0.0.1:0` lets the OS pick one, so no port is guessed).
+fn bound_port(log: &std::path::Path, mut exited: impl FnMut() -> bool) -> u16 {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if let Some(line) = text.lines().find(|l| l.contains("linewall serving")) {
+            let addr = line.split(" listen=").nth(1).and_then(|r| r.split_whitespace().next());
+            return addr
+                .and_then(|a| a.parse::<SocketAddr>().ok())
+                .unwrap_or_else(|| panic!("no listen address: {line}"))
+                .port();
+        }
+        assert!(!exited(), "linewall exited: {text}");
+        assert!(Instant::now() < deadline, "linewall did not start: {text}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Starts `linewall serve` on `port` (a restart keeps the port the gateway knows), or on a
+/// port the OS picks; returns it once it serves, and its port.
+pub fn start_linewall(port: Option<u16>, noop: bool) -> (Proc, u16) {
+    let log = log_file("linewall");
     let mut cmd = Command::new(linewall_bin());
-    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")]);
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{}", port.unwrap_or(0))]);
     if noop {
         cmd.arg("--noop");
     }
-    let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start linewall");
-    wait_for_port(port);
-    Proc(child)
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log file"))
+        .spawn()
+        .expect("start linewall");
+    let mut proc = Proc(child);
+    let bound = bound_port(&log, || matches!(proc.0.try_wait(), Ok(Some(_))));
+    let _ = std::fs::remove_file(&log);
+    (proc, bound)
 }
 
 /// One `linewall serve` shared by the stacks of this test binary (starting one per test on
@@ -68,9 +95,9 @@ pub fn start_linewall(port: u16, noop: bool) -> Proc {
 pub fn shared_linewall() -> u16 {
     static PORT: OnceLock<u16> = OnceLock::new();
     *PORT.get_or_init(|| {
-        let port = free_port();
+        let log = log_file("shared-linewall");
         let script = format!(
-            "\"$0\" serve --listen 127.0.0.1:{port} >/dev/null 2>&1 & lw=$!; \
+            "\"$0\" serve --listen 127.0.0.1:0 >/dev/null 2>\"$1\" & lw=$!; \
              while kill -0 {pid} 2>/dev/null && kill -0 $lw 2>/dev/null; do sleep 0.5; done; kill $lw",
             pid = std::process::id()
         );
@@ -79,21 +106,12 @@ pub fn shared_linewall() -> u16 {
         Command::new("sh")
             .args(["-c", &script])
             .arg(linewall_bin())
+            .arg(&log)
             .stdin(Stdio::null())
             .spawn()
             .expect("start linewall watchdog");
-        wait_for_port(port);
-        port
+        bound_port(&log, || false)
     })
-}
-
-fn wait_for_port(port: u16) {
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-        assert!(Instant::now() < deadline, "linewall did not start on {addr}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// Spawns one of this crate's binaries and reads its `listening on URL` line.
@@ -163,8 +181,8 @@ fn common_env() -> Vec<(&'static str, String)> {
 impl Stack {
     pub async fn start(opts: Opts) -> Stack {
         let (linewall, port) = if opts.own_linewall || opts.noop {
-            let port = free_port();
-            (Some(start_linewall(port, opts.noop)), port)
+            let (proc, port) = start_linewall(None, opts.noop);
+            (Some(proc), port)
         } else {
             (None, shared_linewall())
         };
@@ -271,7 +289,7 @@ impl Stack {
     }
 
     pub fn restart_linewall(&mut self) {
-        self.linewall = Some(start_linewall(self.linewall_port, false));
+        self.linewall = Some(start_linewall(Some(self.linewall_port), false).0);
     }
 }
 
