@@ -43,22 +43,22 @@ fn terms(n: usize) -> String {
             1 => writeln!(s, "project {w}"),
             _ => writeln!(s, "{w}bird holdings"),
         }
-        .unwrap();
+        .expect("writing to a String cannot fail");
     }
     s
 }
 
 fn dir(n: usize) -> Dir {
     let d = std::env::temp_dir().join(format!("linewall-terms-bench-{n}-{}", std::process::id()));
-    std::fs::create_dir_all(d.join("lists")).unwrap();
-    std::fs::write(d.join("lists/terms.txt"), terms(n)).unwrap();
+    std::fs::create_dir_all(d.join("lists")).expect("temp dir");
+    std::fs::write(d.join("lists/terms.txt"), terms(n)).expect("term list");
     std::fs::write(
         d.join("watch.yaml"),
         "apiVersion: linewall/v1\nkind: Policy\nmetadata: {name: watch}\nspec:\n  detectors:\n    \
          - id: watch-list\n      terms_file: lists/terms.txt\n  rules:\n    - id: watched\n      \
          when: {detectors: {any: [{id: watch-list}]}}\n      action: block\n",
     )
-    .unwrap();
+    .expect("policy file");
     Dir(d)
 }
 
