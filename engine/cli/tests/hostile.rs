@@ -5,7 +5,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -128,9 +128,9 @@ async fn metrics_endpoint_drops_slow_clients_and_answers_only_get_and_head() {
     assert!(!head.contains("linewall_requests"), "HEAD has no body: {head}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn idle_connections_cannot_exhaust_a_low_open_file_limit() {
-    let dir = temp_dir("fd-limit");
+/// Writes `dir/policies/p.yaml`, a policy that blocks the word "bananas", and returns the
+/// policies directory.
+fn words_policy(dir: &Path) -> PathBuf {
     let policies = dir.join("policies");
     std::fs::create_dir_all(&policies).expect("dir");
     std::fs::write(
@@ -138,6 +138,13 @@ async fn idle_connections_cannot_exhaust_a_low_open_file_limit() {
         "apiVersion: linewall/v1\nkind: Policy\nmetadata: {name: words}\nspec:\n  detectors:\n    - {id: w, terms: [bananas]}\n  rules:\n    - id: block-word\n      when: {detectors: {any: [{id: w}]}}\n      action: block\n",
     )
     .expect("policy");
+    policies
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_cannot_exhaust_a_low_open_file_limit() {
+    let dir = temp_dir("fd-limit");
+    let policies = words_policy(&dir);
     let (server, metrics_addr) = start_via(
         &["prlimit", "--nofile=256:256"],
         &["--policies", policies.to_str().expect("utf-8"), "--handshake-timeout", "2"],
@@ -633,13 +640,7 @@ async fn evaluations_stop_when_their_caller_cancels_leaves_a_stream_or_runs_out_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reload_past_its_time_limit_is_rejected_keeps_the_old_set_and_stops_its_work() {
     let dir = temp_dir("reload-timeout");
-    let policies = dir.join("policies");
-    std::fs::create_dir_all(&policies).expect("dir");
-    std::fs::write(
-        policies.join("p.yaml"),
-        "apiVersion: linewall/v1\nkind: Policy\nmetadata: {name: words}\nspec:\n  detectors:\n    - {id: w, terms: [bananas]}\n  rules:\n    - id: block-word\n      when: {detectors: {any: [{id: w}]}}\n      action: block\n",
-    )
-    .expect("policy");
+    let policies = words_policy(&dir);
     let log = dir.join("server.log");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_linewall"));
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--no-watch"])
