@@ -3,7 +3,7 @@
 
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::Turn;
 use super::fragment::Run;
@@ -60,9 +60,13 @@ static CONTEXT_WORDS: LazyLock<Option<(AhoCorasick, Vec<&'static str>)>> = LazyL
         .collect();
     words.sort_unstable();
     words.dedup();
+    // A DFA without prefilter: the haystack is at most 40 bytes, where a prefilter's
+    // set-up costs more than the scan, and this runs for every fragment remembered.
     let ac = AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::LeftmostLongest)
+        .kind(Some(AhoCorasickKind::DFA))
+        .prefilter(false)
         .build(&words)
         .ok()?;
     Some((ac, words))
