@@ -222,9 +222,9 @@ impl Table {
         let mut outputs: Vec<Vec<u32>> = vec![Vec::new(); states];
         outputs[0].clone_from(&own[0]);
         let mut queue = Vec::with_capacity(states);
-        for c in 0..stride {
-            match trans[c] {
-                NONE => trans[c] = 0,
+        for slot in &mut trans[..stride] {
+            match *slot {
+                NONE => *slot = 0,
                 child => queue.push(child),
             }
         }
