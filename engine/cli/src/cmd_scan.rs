@@ -52,7 +52,8 @@ fn conversations(args: &Args) -> Result<Option<Conversations>, String> {
     if args.no_join {
         return Ok(None);
     }
-    let config = Config::with(args.conversation_window, args.conversation_messages)?;
+    let config =
+        Config::with(args.conversation_window, args.conversation_messages).map_err(|e| e.to_string())?;
     match args.conversation_store.as_deref() {
         None | Some("memory") => Ok(Some(Conversations::in_memory(config, DEFAULT_CAPACITY))),
         Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {

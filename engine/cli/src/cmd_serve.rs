@@ -334,8 +334,7 @@ fn server_config(args: ServeArgs, mut load: LoadOptions) -> anyhow::Result<Serve
     }
     config.decision_log = decision_log_config(&args)?;
     config.conversation_config =
-        linewall_engine::conversation::Config::with(args.conversation_window, args.conversation_messages)
-            .map_err(anyhow::Error::msg)?;
+        linewall_engine::conversation::Config::with(args.conversation_window, args.conversation_messages)?;
     config.conversations = if args.no_join {
         Joining::Off
     } else {

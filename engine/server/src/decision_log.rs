@@ -157,6 +157,75 @@ pub struct Pending(Option<tokio::sync::oneshot::Receiver<bool>>);
 #[error("the decision could not be recorded in the decision log ({0}); not answered")]
 pub struct Unrecorded(pub(crate) &'static str);
 
+/// Why the decision log could not be opened ([`DecisionLog::start`]) or its anchor read
+/// ([`read_anchor`]): what an operator needs to fix it (paths, never decisions).
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    /// The anchor file exists but could not be read (or is not a regular file, or too large).
+    #[error("anchor {}: {source}", path.display())]
+    AnchorUnreadable {
+        /// The anchor file.
+        path: PathBuf,
+        /// Why it could not be read.
+        source: linewall_engine::policy::files::FileError,
+    },
+    /// The anchor holds no checkpoint (not JSON, or fields missing).
+    #[error("anchor {}: damaged", path.display())]
+    AnchorDamaged {
+        /// The anchor file.
+        path: PathBuf,
+    },
+    /// The anchor's MAC does not verify with the audit key.
+    #[error("anchor {}: its MAC does not verify with this audit key (forged, or another key)", path.display())]
+    AnchorForged {
+        /// The anchor file.
+        path: PathBuf,
+    },
+    /// The anchor file could not be opened for writing.
+    #[error("anchor {}: {source}", path.display())]
+    AnchorOpen {
+        /// The anchor file.
+        path: PathBuf,
+        /// Why it could not be opened.
+        source: std::io::Error,
+    },
+    /// Opening, reading or cutting the log file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The log file.
+        path: PathBuf,
+        /// The failure.
+        source: std::io::Error,
+    },
+    /// The last line of an existing log does not verify with the audit key.
+    #[error(
+        "{}: the last decision does not verify with this audit key (another key, or a log written \
+         before keyed chains): rotate the log or give the right --audit-key-file",
+        path.display()
+    )]
+    Unverified {
+        /// The log file.
+        path: PathBuf,
+    },
+    /// The log ends before the decision its anchor records.
+    #[error(
+        "{}: the log ends at decision {seq} but its anchor records decision {anchored} with another hash: \
+         the log was cut short or replaced; run `linewall audit verify` and rotate it",
+        path.display()
+    )]
+    CutShort {
+        /// The log file.
+        path: PathBuf,
+        /// The last decision in the log.
+        seq: u64,
+        /// The decision the anchor records.
+        anchored: u64,
+    },
+    /// The writer thread could not be started.
+    #[error("starting the decision log writer: {0}")]
+    Writer(#[source] std::io::Error),
+}
+
 type HmacSha256 = Hmac<sha2::Sha256>;
 
 /// The chain hash of a line: HMAC(key, prev_hash "\n" content).
@@ -201,28 +270,26 @@ pub struct Checkpoint {
 
 /// Reads and authenticates the anchor's checkpoint; `Ok(None)` when the file is absent
 /// or empty.
-pub fn read_anchor(path: &Path, key: &[u8]) -> Result<Option<Checkpoint>, String> {
+pub fn read_anchor(path: &Path, key: &[u8]) -> Result<Option<Checkpoint>, LogError> {
     let bytes = match linewall_engine::policy::files::read_capped(path, 4096, true) {
         Ok(b) => b,
         Err(linewall_engine::policy::files::FileError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
             return Ok(None);
         }
-        Err(e) => return Err(format!("anchor {}: {e}", path.display())),
+        Err(source) => return Err(LogError::AnchorUnreadable { path: path.to_owned(), source }),
     };
     let text = String::from_utf8_lossy(&bytes);
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
     }
-    let v: Value = serde_json::from_str(text).map_err(|_| format!("anchor {}: damaged", path.display()))?;
+    let damaged = || LogError::AnchorDamaged { path: path.to_owned() };
+    let v: Value = serde_json::from_str(text).map_err(|_| damaged())?;
     let (Some(seq), Some(last)) = (v["seq"].as_u64(), v["last_hash"].as_str()) else {
-        return Err(format!("anchor {}: damaged", path.display()));
+        return Err(damaged());
     };
     if v["mac"].as_str() != Some(anchor_mac(key, seq, last).as_str()) {
-        return Err(format!(
-            "anchor {}: its MAC does not verify with this audit key (forged, or another key)",
-            path.display()
-        ));
+        return Err(LogError::AnchorForged { path: path.to_owned() });
     }
     Ok(Some(Checkpoint { seq, last_hash: last.to_owned() }))
 }
@@ -274,8 +341,8 @@ fn line_start_before(f: &std::fs::File, end: u64) -> std::io::Result<u64> {
 /// Where the chain of an existing log stands: a partial last line (a write cut by a
 /// crash or a full disk) is cut off, then the last line is read from the tail and
 /// authenticated.
-fn recover(f: &mut std::fs::File, path: &Path, key: &[u8]) -> Result<(u64, String), String> {
-    let io = |e: std::io::Error| format!("{}: {e}", path.display());
+fn recover(f: &mut std::fs::File, path: &Path, key: &[u8]) -> Result<(u64, String), LogError> {
+    let io = |source: std::io::Error| LogError::Io { path: path.to_owned(), source };
     let len = f.metadata().map_err(io)?.len();
     if len == 0 {
         return Ok((0, GENESIS.to_owned()));
@@ -296,16 +363,10 @@ fn recover(f: &mut std::fs::File, path: &Path, key: &[u8]) -> Result<(u64, Strin
         }
     }
     let start = line_start_before(f, end - 1).map_err(io)?;
-    let mut line = vec![0u8; usize::try_from(end - start).map_err(|e| e.to_string())?];
+    let mut line = vec![0u8; usize::try_from(end - start).map_err(|e| io(std::io::Error::other(e)))?];
     f.seek(SeekFrom::Start(start)).map_err(io)?;
     f.read_exact(&mut line).map_err(io)?;
-    let bad = || {
-        format!(
-            "{}: the last decision does not verify with this audit key (another key, or a log written \
-             before keyed chains): rotate the log or give the right --audit-key-file",
-            path.display()
-        )
-    };
+    let bad = || LogError::Unverified { path: path.to_owned() };
     let v: Value = serde_json::from_slice(&line).map_err(|_| bad())?;
     let obj = v.as_object().ok_or_else(bad)?;
     let (Some(seq), Some(prev), Some(hash)) =
@@ -476,7 +537,7 @@ impl DecisionLog {
     /// Opens the log (recovering an existing file's chain), the anchor, and starts the
     /// writer thread. Fails on non-regular paths, a last line the key does not verify,
     /// or a log shorter than its anchor records.
-    pub fn start(config: Config) -> Result<Self, String> {
+    pub fn start(config: Config) -> Result<Self, LogError> {
         let stats = Arc::new(config.stats.clone());
         let key = config.audit_key.clone();
         let anchored = match &config.anchor {
@@ -489,7 +550,8 @@ impl DecisionLog {
                 anchored.map_or((0, GENESIS.to_owned()), |c| (c.seq, c.last_hash)),
             ),
             Target::File(p) => {
-                let mut file = open_regular(p, true).map_err(|e| format!("{}: {e}", p.display()))?;
+                let io = |source: std::io::Error| LogError::Io { path: p.clone(), source };
+                let mut file = open_regular(p, true).map_err(io)?;
                 let (mut seq, mut prev) = recover(&mut file, p, &key)?;
                 match anchored {
                     Some(c) if seq == 0 => {
@@ -497,21 +559,18 @@ impl DecisionLog {
                         (seq, prev) = (c.seq, c.last_hash);
                     }
                     Some(c) if c.seq > seq || (c.seq == seq && c.last_hash != prev) => {
-                        return Err(format!(
-                            "{}: the log ends at decision {seq} but its anchor records decision {} with another hash: \
-                             the log was cut short or replaced; run `linewall audit verify` and rotate it",
-                            p.display(),
-                            c.seq
-                        ));
+                        return Err(LogError::CutShort { path: p.clone(), seq, anchored: c.seq });
                     }
                     _ => {}
                 }
-                let good_len = file.metadata().map_err(|e| e.to_string())?.len();
+                let good_len = file.metadata().map_err(io)?.len();
                 (Sink::File { file, path: p.clone(), good_len }, (seq, prev))
             }
         };
         let anchor = match &config.anchor {
-            Some(p) => Some(open_regular(p, false).map_err(|e| format!("anchor {}: {e}", p.display()))?),
+            Some(p) => Some(
+                open_regular(p, false).map_err(|source| LogError::AnchorOpen { path: p.clone(), source })?,
+            ),
             None => None,
         };
         let reopen = Arc::new(AtomicBool::new(false));
@@ -530,7 +589,7 @@ impl DecisionLog {
         std::thread::Builder::new()
             .name("decision-log".into())
             .spawn(move || writer.run(&rx))
-            .map_err(|e| format!("starting the decision log writer: {e}"))?;
+            .map_err(LogError::Writer)?;
         Ok(Self { tx, value_key: config.value_key, mode: config.mode, wait: config.wait, stats, reopen })
     }
 
@@ -646,5 +705,87 @@ impl DecisionLog {
             "errors": v.errors.iter().map(|e| json!({"detector": e.detector, "on_error": e.on_error.as_str()})).collect::<Vec<_>>(),
             "policy_version": v.policy_version,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    /// A fresh directory of this test process.
+    fn dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("linewall-dlog-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).expect("create the test directory");
+        d
+    }
+
+    fn config(log: &Path, anchor: &Path) -> Config {
+        Config {
+            target: Target::File(log.to_owned()),
+            mode: Mode::Required,
+            wait: Duration::from_secs(5),
+            audit_key: KEY.to_vec(),
+            value_key: [7; 32],
+            anchor: Some(anchor.to_owned()),
+            queue: 4,
+            stats: LogStats::default(),
+        }
+    }
+
+    fn write_anchor(path: &Path, key: &[u8], seq: u64, last: &str) {
+        let line = json!({"seq": seq, "last_hash": last, "mac": anchor_mac(key, seq, last)});
+        std::fs::write(path, line.to_string()).expect("write the anchor");
+    }
+
+    #[test]
+    fn an_anchor_that_cannot_be_trusted_says_why_and_where() {
+        let d = dir("anchor");
+        let p = d.join("anchor.json");
+        assert!(matches!(read_anchor(&p, KEY), Ok(None)), "an absent anchor is no checkpoint");
+        let last = "ab".repeat(32);
+        write_anchor(&p, KEY, 3, &last);
+        assert_eq!(read_anchor(&p, KEY).expect("verifies"), Some(Checkpoint { seq: 3, last_hash: last }));
+        let forged = read_anchor(&p, b"another key of the same length!!").expect_err("wrong key");
+        assert!(matches!(&forged, LogError::AnchorForged { path } if path == &p), "{forged:?}");
+        assert_eq!(
+            forged.to_string(),
+            format!(
+                "anchor {}: its MAC does not verify with this audit key (forged, or another key)",
+                p.display()
+            )
+        );
+        std::fs::write(&p, r#"{"seq": 3}"#).expect("write");
+        assert!(matches!(read_anchor(&p, KEY), Err(LogError::AnchorDamaged { .. })));
+        let unreadable = read_anchor(&d, KEY).expect_err("a directory is not an anchor");
+        assert!(matches!(unreadable, LogError::AnchorUnreadable { .. }), "{unreadable:?}");
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn a_log_behind_its_anchor_or_under_another_key_does_not_open() {
+        let d = dir("start");
+        let (log, anchor) = (d.join("decisions.jsonl"), d.join("anchor.json"));
+        let mut first = serde_json::Map::new();
+        first.insert("seq".into(), json!(1));
+        first.insert("prev_hash".into(), json!(GENESIS));
+        let hash = chain_hash(KEY, GENESIS, &canonical(&first));
+        first.insert("hash".into(), json!(hash));
+        std::fs::write(&log, format!("{}\n", Value::Object(first))).expect("write the log");
+        write_anchor(&anchor, KEY, 5, &"cd".repeat(32));
+        let cut = DecisionLog::start(config(&log, &anchor)).err().expect("the anchor is ahead of the log");
+        assert!(matches!(&cut, LogError::CutShort { seq: 1, anchored: 5, .. }), "{cut:?}");
+        write_anchor(&anchor, KEY, 1, &hash);
+        assert!(DecisionLog::start(config(&log, &anchor)).is_ok(), "log and anchor agree");
+        let other = Config {
+            audit_key: b"another key of the same length!!".to_vec(),
+            anchor: None,
+            ..config(&log, &anchor)
+        };
+        let unverified = DecisionLog::start(other).err().expect("another key");
+        assert!(matches!(&unverified, LogError::Unverified { path } if path == &log), "{unverified:?}");
+        let _ = std::fs::remove_dir_all(&d);
     }
 }

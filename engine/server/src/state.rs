@@ -66,19 +66,33 @@ type Job = Box<dyn FnOnce() + Send>;
 /// are shared by every set and keep a lazy-DFA cache for each thread that ran them, for
 /// the life of the process; loads on ever new threads each warmed, and kept, another set
 /// of caches (engine/server/tests/reload_memory.rs).
-fn spawn_load_thread() -> Result<std::sync::mpsc::Sender<Job>, String> {
+fn spawn_load_thread() -> std::io::Result<std::sync::mpsc::Sender<Job>> {
     let (tx, rx) = std::sync::mpsc::channel::<Job>();
-    std::thread::Builder::new()
-        .name(String::from("linewall-load"))
-        .spawn(move || {
-            for job in rx {
-                // A panic fails that load only (its result channel closes); the thread
-                // goes on serving the next one.
-                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
-            }
-        })
-        .map_err(|e| format!("starting the policy load thread: {e}"))?;
+    std::thread::Builder::new().name(String::from("linewall-load")).spawn(move || {
+        for job in rx {
+            // A panic fails that load only (its result channel closes); the thread
+            // goes on serving the next one.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+        }
+    })?;
     Ok(tx)
+}
+
+/// Why the first set was not loaded, so the server does not start ([`Policies::new`]).
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The thread that loads policy sets could not be started.
+    #[error("starting the policy load thread: {0}")]
+    LoadThread(#[source] std::io::Error),
+    /// The load thread ended before it took the load.
+    #[error("the policy load thread is gone")]
+    LoadThreadGone,
+    /// The load panicked.
+    #[error("loading the policies failed (the load panicked)")]
+    Panicked,
+    /// The set does not load, fails its tests or its guards; shown with source snippets.
+    #[error("{}", .0.render())]
+    Refused(LoadError),
 }
 
 /// Why a policy set was not loaded: what an operator needs to fix it (paths and
@@ -119,6 +133,12 @@ impl From<Diagnostics> for LoadError {
 impl From<String> for LoadError {
     fn from(message: String) -> Self {
         Self { message, diagnostics: Vec::new() }
+    }
+}
+
+impl From<crate::policy_files::ManifestError> for LoadError {
+    fn from(e: crate::policy_files::ManifestError) -> Self {
+        Self::from(e.to_string())
     }
 }
 
@@ -219,8 +239,8 @@ impl Policies {
         options: LoadOptions,
         guards: Guards,
         metrics: Arc<crate::metrics::Metrics>,
-    ) -> Result<Self, String> {
-        let loads = spawn_load_thread()?;
+    ) -> Result<Self, StartError> {
+        let loads = spawn_load_thread().map_err(StartError::LoadThread)?;
         let (tx, rx) = std::sync::mpsc::channel();
         let job: Job = {
             let (source, options, guards) = (source.clone(), options.clone(), guards.clone());
@@ -228,11 +248,8 @@ impl Policies {
                 let _ = tx.send(load_checked(&source, &options, &guards));
             })
         };
-        loads.send(job).map_err(|_| String::from("the policy load thread is gone"))?;
-        let set = rx
-            .recv()
-            .map_err(|_| String::from("loading the policies failed (the load panicked)"))?
-            .map_err(|e| e.render())?;
+        loads.send(job).map_err(|_| StartError::LoadThreadGone)?;
+        let set = rx.recv().map_err(|_| StartError::Panicked)?.map_err(StartError::Refused)?;
         Ok(Self {
             current: ArcSwap::from_pointee(set),
             source,

@@ -57,20 +57,31 @@ pub const MAX_WINDOW_SECS: u64 = 86_400;
 /// attempts to every completing message.
 pub const MAX_MESSAGES: usize = 8;
 
+/// A conversation setting out of its range ([`Config::with`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// `--conversation-window` is outside 1 to [`MAX_WINDOW_SECS`] seconds.
+    #[error("the conversation window must be 1 to {MAX_WINDOW_SECS} seconds")]
+    Window,
+    /// `--conversation-messages` is outside 2 to [`MAX_MESSAGES`].
+    #[error("the conversation message count must be 2 to {MAX_MESSAGES}")]
+    Messages,
+}
+
 impl Config {
     /// The defaults with the window and message count an operator chose (`None` keeps
     /// the default); the error names the limit.
-    pub fn with(window_secs: Option<u64>, max_messages: Option<usize>) -> Result<Self, String> {
+    pub fn with(window_secs: Option<u64>, max_messages: Option<usize>) -> Result<Self, ConfigError> {
         let mut config = Self::default();
         if let Some(secs) = window_secs {
             if !(1..=MAX_WINDOW_SECS).contains(&secs) {
-                return Err(format!("the conversation window must be 1 to {MAX_WINDOW_SECS} seconds"));
+                return Err(ConfigError::Window);
             }
             config.window = Duration::from_secs(secs);
         }
         if let Some(n) = max_messages {
             if !(2..=MAX_MESSAGES).contains(&n) {
-                return Err(format!("the conversation message count must be 2 to {MAX_MESSAGES}"));
+                return Err(ConfigError::Messages);
             }
             config.max_messages = n;
         }
@@ -278,7 +289,7 @@ impl Conversations {
             // No fragment (most messages): judged alone; only an open chain of the scope
             // is broken, so a later fragment does not join across this message.
             let cx = crate::eval::EvalContext { cancel, ..crate::eval::EvalContext::now() };
-            let mut verdict = set.try_evaluate_with(msg, cx)?;
+            let mut verdict = set.try_evaluate_normalized(msg, cx, Some((turn.field, &turn.norm)))?;
             if let Err(e) = self.store.save(&turn.key, None, self.config.window) {
                 self.fail_closed(&mut verdict, e);
             }
@@ -330,7 +341,7 @@ impl Conversations {
             .collect();
         let cx =
             crate::eval::EvalContext { extra_findings: &extra, cancel, ..crate::eval::EvalContext::now() };
-        let mut verdict = set.try_evaluate_with(msg, cx)?;
+        let mut verdict = set.try_evaluate_normalized(msg, cx, Some((turn.field, &turn.norm)))?;
         // Name the earlier fragments of each split value on its rendered finding.
         for s in &splits {
             let id = &set.detectors[s.detector].id;

@@ -245,3 +245,17 @@ fn non_ascii_fragments_map_back_to_original_code_points() {
         "é card ４１１１ 1\u{200b}111".chars().skip(p.start).take(p.end - p.start).collect();
     assert_eq!(original, "４１１１ 1\u{200b}111");
 }
+
+#[test]
+fn out_of_range_settings_are_refused_with_their_limits() {
+    let c = Config::with(Some(30), Some(3)).expect("in range");
+    assert_eq!((c.window, c.max_messages), (Duration::from_secs(30), 3));
+    assert_eq!(Config::with(None, None).expect("defaults"), Config::default());
+    assert_eq!(Config::with(Some(0), None), Err(ConfigError::Window));
+    assert_eq!(Config::with(Some(MAX_WINDOW_SECS + 1), None), Err(ConfigError::Window));
+    assert_eq!(Config::with(None, Some(1)), Err(ConfigError::Messages));
+    assert_eq!(
+        Config::with(None, Some(MAX_MESSAGES + 1)).map_err(|e| e.to_string()),
+        Err(String::from("the conversation message count must be 2 to 8"))
+    );
+}

@@ -4,7 +4,7 @@
 
 use std::cell::OnceCell;
 
-use super::builtin::digits::{self, Run};
+use super::runs::{self, Run};
 
 /// One field of a message as the detectors see it.
 pub struct Field<'a> {
@@ -98,9 +98,9 @@ impl<'a> Field<'a> {
         self.text
     }
 
-    /// The digit runs of the text (see [`digits`]), tokenized on first use.
+    /// The digit runs of the text (see [`runs`](super::runs)), tokenized on first use.
     pub fn runs(&self) -> &[Run] {
-        self.runs.get_or_init(|| digits::runs(self.text))
+        self.runs.get_or_init(|| runs::runs(self.text))
     }
 
     /// The lengths of the text's digit runs as a [`Gate::RunLengths`](super::Gate) set.

@@ -11,6 +11,7 @@ pub mod context;
 pub mod field;
 pub mod idcheck;
 pub(crate) mod literals;
+pub mod runs;
 pub mod validators;
 
 pub use field::Field;
@@ -63,7 +64,7 @@ pub enum Gate {
     Always,
     /// Run only if the text holds at least this many ASCII digits.
     MinDigits(usize),
-    /// Run only if the text holds a digit run (see [`builtin::digits`]) whose length is
+    /// Run only if the text holds a digit run (see [`runs`]) whose length is
     /// in this set: bit `i` stands for `i` digits, bit 63 for 63 or more. Build it with
     /// [`run_lengths`] or [`runs_of_at_least`]. The runs are tokenized once per field and
     /// shared, so this gate costs one AND for every detector that uses it.
