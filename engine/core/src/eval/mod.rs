@@ -126,7 +126,7 @@ impl PolicySet {
     /// The keyed hash this set uses for `hash` redaction, for callers (e.g. decision
     /// logs) that need to link values without storing them.
     pub fn keyed_hash(&self, value: &str) -> String {
-        redact::keyed_hash(&self.hash_key, value)
+        self.hash_key.hash(value)
     }
 
     /// Judges one message with a fresh decision id at the current time. Never fails:

@@ -22,9 +22,43 @@ fn is_gsm7_mask(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '*' | '#' | '-' | '.' | '_' | '+' | '=' | '/' | '?' | '!')
 }
 
+/// The key of the `hash` redaction style, its HMAC key schedule done once: hashing a
+/// value then costs two SHA-256 blocks instead of four.
+#[derive(Clone)]
+pub struct HashKey {
+    /// `None` only if HMAC refused the key, which it never does for 32 bytes; every
+    /// value then hashes to zeros rather than failing the evaluation.
+    mac: Option<Hmac<sha2::Sha256>>,
+}
+
+impl HashKey {
+    /// The keyed state for `key`.
+    pub fn new(key: &[u8; 32]) -> Self {
+        Self { mac: <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).ok() }
+    }
+
+    /// The HMAC-SHA256 of `value` under the key.
+    fn mac(&self, value: &str) -> [u8; 32] {
+        let Some(mut mac) = self.mac.clone() else { return [0; 32] };
+        mac.update(value.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    /// Hex HMAC-SHA256 of `value` (see [`keyed_hash`]).
+    pub fn hash(&self, value: &str) -> String {
+        hex::encode(self.mac(value))
+    }
+}
+
+impl std::fmt::Debug for HashKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HashKey(<secret>)")
+    }
+}
+
 /// Rewrites `text` with `spans` redacted. Overlapping or touching spans are merged; a
 /// merged span takes the style of the span that starts first (the longest on a tie).
-pub fn apply(text: &str, spans: &mut [RedactSpan<'_>], key: &[u8; 32], sms: bool) -> String {
+pub fn apply(text: &str, spans: &mut [RedactSpan<'_>], key: &HashKey, sms: bool) -> String {
     spans.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
     let mut out = String::with_capacity(text.len());
     let mut pos = 0;
@@ -49,7 +83,7 @@ pub fn apply(text: &str, spans: &mut [RedactSpan<'_>], key: &[u8; 32], sms: bool
     out
 }
 
-fn redact_one(value: &str, span: &RedactSpan<'_>, key: &[u8; 32], sms: bool, out: &mut String) {
+fn redact_one(value: &str, span: &RedactSpan<'_>, key: &HashKey, sms: bool, out: &mut String) {
     match span.spec.style {
         RedactStyle::Mask => {
             let mut c = span.spec.char.unwrap_or('*');
@@ -74,8 +108,13 @@ fn redact_one(value: &str, span: &RedactSpan<'_>, key: &[u8; 32], sms: bool, out
         }
         RedactStyle::Remove => {}
         RedactStyle::Hash => {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
             out.push_str("[#");
-            out.push_str(&keyed_hash(key, value)[..12]);
+            // The first 12 hex digits of the keyed hash.
+            for b in &key.mac(value)[..6] {
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0xf)]));
+            }
             out.push(']');
         }
     }
@@ -84,11 +123,7 @@ fn redact_one(value: &str, span: &RedactSpan<'_>, key: &[u8; 32], sms: bool, out
 /// Hex HMAC-SHA256 of `value` under `key`: linkable within one policy set and key, not
 /// reversible by dictionary without the key.
 pub fn keyed_hash(key: &[u8; 32], value: &str) -> String {
-    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(key) else {
-        return String::from("000000000000");
-    };
-    mac.update(value.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
+    HashKey::new(key).hash(value)
 }
 
 /// A masked preview of a detected value: letters and digits become `*` except the last
@@ -124,7 +159,7 @@ mod tests {
         let s = spec(RedactStyle::Mask, 4);
         let text = "here: 4111-1111-1111-1111 thx";
         let mut spans = [RedactSpan { start: 6, end: 25, spec: &s, detector: "credit_card" }];
-        assert_eq!(apply(text, &mut spans, &[0; 32], false), "here: ***************1111 thx");
+        assert_eq!(apply(text, &mut spans, &HashKey::new(&[0; 32]), false), "here: ***************1111 thx");
     }
 
     #[test]
@@ -135,7 +170,7 @@ mod tests {
             RedactSpan { start: 2, end: 8, spec: &s, detector: "us_ssn" },
             RedactSpan { start: 5, end: 11, spec: &s, detector: "phone" },
         ];
-        assert_eq!(apply(text, &mut spans, &[0; 32], false), "a [US_SSN] b");
+        assert_eq!(apply(text, &mut spans, &HashKey::new(&[0; 32]), false), "a [US_SSN] b");
     }
 
     #[test]
@@ -143,18 +178,24 @@ mod tests {
         let s = spec(RedactStyle::Hash, 0);
         let text = "x secret y";
         let mut a = [RedactSpan { start: 2, end: 8, spec: &s, detector: "d" }];
-        let out1 = apply(text, &mut a, &[1; 32], false);
+        let out1 = apply(text, &mut a, &HashKey::new(&[1; 32]), false);
         let mut b = [RedactSpan { start: 2, end: 8, spec: &s, detector: "d" }];
-        let out2 = apply(text, &mut b, &[2; 32], false);
+        let out2 = apply(text, &mut b, &HashKey::new(&[2; 32]), false);
         assert!(out1.starts_with("x [#") && out1.len() == "x [#".len() + 12 + "] y".len());
         assert_ne!(out1, out2, "the hash must depend on the key");
+        let full = keyed_hash(&[1; 32], "secret");
+        assert_eq!(out1, format!("x [#{}] y", &full[..12]), "the redaction shows the keyed hash's head");
+        // RFC 4231-style check that the precomputed state is plain HMAC-SHA256.
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&[1; 32]).expect("key");
+        mac.update(b"secret");
+        assert_eq!(full, hex::encode(mac.finalize().into_bytes()));
     }
 
     #[test]
     fn sms_mask_stays_gsm7() {
         let s = RedactSpec { style: RedactStyle::Mask, char: Some('•'), keep_first: 0, keep_last: 0 };
         let mut spans = [RedactSpan { start: 0, end: 3, spec: &s, detector: "d" }];
-        assert_eq!(apply("abc", &mut spans, &[0; 32], true), "***");
+        assert_eq!(apply("abc", &mut spans, &HashKey::new(&[0; 32]), true), "***");
     }
 
     #[test]

@@ -236,7 +236,7 @@ pub struct PolicySet {
     /// For each pattern (eager ones first, then lazy ones), the detectors it concerns and how.
     pub(crate) literal_roles: Vec<Vec<(usize, LitRole)>>,
     /// Key of the `hash` redaction style.
-    pub(crate) hash_key: [u8; 32],
+    pub(crate) hash_key: crate::eval::redact::HashKey,
     /// Terms files the set was built from (a change means a reload).
     pub(crate) term_files: Vec<std::path::PathBuf>,
     /// The detectors that join split values (docs/10-conversations.md), found once here
@@ -778,7 +778,7 @@ impl<'o> Compiler<'o> {
             keywords: keyword_automaton,
             keyword_offset: eager_count as u32,
             literal_roles: roles,
-            hash_key,
+            hash_key: crate::eval::redact::HashKey::new(&hash_key),
             term_files: self.term_files.into_iter().map(|(_, path, _)| path).collect(),
         })
     }
