@@ -124,6 +124,68 @@ impl<'a> Field<'a> {
         if lo >= hi {
             return false;
         }
+        // Every detector's context check asks this, so it must not try every label at every
+        // byte: a label starting with a letter can only occur where a word starts, and a
+        // window holds few word starts; a label starting otherwise (`#`, a Thai or CJK
+        // label) is looked for by its first byte, which has no other case.
+        let letter_first = |w: &str| w.as_bytes().first().is_some_and(u8::is_ascii_alphabetic);
+        for w in words.iter().filter(|w| !letter_first(w)) {
+            let Some(&first) = w.as_bytes().first() else { continue };
+            let mut i = lo;
+            while let Some(k) = memchr::memchr(first, &bytes[i..hi]) {
+                if label_at(bytes, w, i + k, hi) {
+                    return true;
+                }
+                i += k + 1;
+            }
+        }
+        let letter = |b: u8| b.is_ascii_alphabetic() || b >= 0x80;
+        let mut after_letter = lo > 0 && letter(bytes[lo - 1]);
+        for (i, &b) in bytes.iter().enumerate().take(hi).skip(lo) {
+            if b.is_ascii_alphabetic() && !after_letter {
+                let b = b.to_ascii_lowercase();
+                if words.iter().any(|w| {
+                    letter_first(w) && w.as_bytes()[0].to_ascii_lowercase() == b && label_at(bytes, w, i, hi)
+                }) {
+                    return true;
+                }
+            }
+            after_letter = letter(b);
+        }
+        false
+    }
+}
+
+/// Whether label `w` (see [`Field::has_word`]) occurs at byte `i` of `bytes`, ending by
+/// byte `hi`.
+fn label_at(bytes: &[u8], w: &str, i: usize, hi: usize) -> bool {
+    let (w, prefix) = match w.strip_suffix('*') {
+        Some(p) => (p.as_bytes(), true),
+        None => (w.as_bytes(), false),
+    };
+    if w.is_empty() || i + w.len() > hi {
+        return false;
+    }
+    let letter = |i: usize| bytes.get(i).is_some_and(|&b| b.is_ascii_alphabetic() || b >= 0x80);
+    // A label starting or ending with a non-letter (`ss#`, `a/c`) needs no boundary there.
+    let glued_before = i > 0 && letter(i - 1) && w[0].is_ascii_alphabetic();
+    let e = i + w.len();
+    let glued_after = !prefix && letter(e) && w.last().is_some_and(|b| b.is_ascii_alphabetic());
+    bytes[i..e].eq_ignore_ascii_case(w) && !glued_before && !glued_after
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Field;
+
+    /// The definition of [`Field::has_word`], one label and one position at a time.
+    fn has_word_by_definition(text: &str, from: usize, to: usize, words: &[&str]) -> bool {
+        let bytes = text.as_bytes();
+        let lo = from.min(bytes.len());
+        let hi = to.min(bytes.len());
+        if lo >= hi {
+            return false;
+        }
         let letter = |i: usize| bytes.get(i).is_some_and(|&b| b.is_ascii_alphabetic() || b >= 0x80);
         words.iter().any(|w| {
             let (w, prefix) = match w.strip_suffix('*') {
@@ -133,7 +195,6 @@ impl<'a> Field<'a> {
             if w.is_empty() || w.len() > hi - lo {
                 return false;
             }
-            // A label starting or ending with a non-letter (`ss#`, `a/c`) needs no boundary there.
             let glued_before = |i: usize| i > 0 && letter(i - 1) && w[0].is_ascii_alphabetic();
             let glued_after =
                 |e: usize| !prefix && letter(e) && w.last().is_some_and(|b| b.is_ascii_alphabetic());
@@ -142,11 +203,30 @@ impl<'a> Field<'a> {
             })
         })
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::Field;
+    proptest::proptest! {
+        #[test]
+        fn has_word_agrees_with_its_definition(
+            text in "[aAcC#/é 1_.]{0,24}",
+            from in 0usize..26,
+            len in 0usize..26,
+        ) {
+            let words = ["ac", "a/c", "#", "c#", "ca*", "é", "éc", "acc", "c", "a"];
+            let f = Field::new(&text, 2026);
+            let (from, to) = (from.min(text.len()), (from + len).min(text.len()));
+            // Windows end on char boundaries, as callers' windows do.
+            if text.is_char_boundary(from) && text.is_char_boundary(to) {
+                for k in 0..words.len() {
+                    let ws = &words[k..];
+                    proptest::prop_assert_eq!(
+                        f.has_word(from, to, ws),
+                        has_word_by_definition(&text, from, to, ws),
+                        "{:?} in {:?}[{}..{}]", ws, text, from, to
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn words_are_whole_words_within_the_window() {
