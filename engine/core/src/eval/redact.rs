@@ -129,6 +129,9 @@ pub fn keyed_hash(key: &[u8; 32], value: &str) -> String {
 /// A masked preview of a detected value: letters and digits become `*` except the last
 /// two of a value of eight characters or more; separators stay, so a reader sees the shape.
 pub fn preview(value: &str) -> String {
+    if value.is_ascii() {
+        return preview_ascii(value.as_bytes());
+    }
     let n = value.chars().filter(|c| c.is_alphanumeric()).count();
     let keep = if n >= 8 { 2 } else { 0 };
     let mut seen = 0;
@@ -144,6 +147,32 @@ pub fn preview(value: &str) -> String {
             }
         })
         .collect()
+}
+
+/// [`preview`] of an ASCII value (most are), byte by byte into one allocation.
+fn preview_ascii(value: &[u8]) -> String {
+    let n = value.iter().filter(|b| b.is_ascii_alphanumeric()).count();
+    let keep = if n >= 8 { 2 } else { 0 };
+    let mut seen = 0;
+    let mut out = String::with_capacity(value.len());
+    for &b in value {
+        if ascii_invisible(b) {
+            continue;
+        }
+        if b.is_ascii_alphanumeric() {
+            seen += 1;
+            out.push(if seen > n - keep { char::from(b) } else { '*' });
+        } else {
+            out.push(char::from(b));
+        }
+    }
+    out
+}
+
+/// [`crate::normalize::is_invisible`] for an ASCII byte: control characters other than
+/// tab, line feed and carriage return.
+fn ascii_invisible(b: u8) -> bool {
+    (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f
 }
 
 #[cfg(test)]
@@ -202,5 +231,15 @@ mod tests {
     fn preview_never_shows_the_value() {
         assert_eq!(preview("4111 1111 1111 1111"), "**** **** **** **11");
         assert_eq!(preview("1234"), "****");
+        assert_eq!(preview("SSN 536\u{0}22\u{0}8174"), "*** *******74");
+        assert_eq!(preview("４１１１-1111-1111-1111"), "****-****-****-**11");
+        assert_eq!(preview("ab\u{200b}cd-éfghij"), "****-****ij");
+    }
+
+    #[test]
+    fn ascii_invisibles_are_the_normalizers() {
+        for b in 0u8..0x80 {
+            assert_eq!(ascii_invisible(b), crate::normalize::is_invisible(char::from(b)), "byte {b:#x}");
+        }
     }
 }
