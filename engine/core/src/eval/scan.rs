@@ -36,6 +36,9 @@ pub(crate) struct MessageScan<'a> {
     pub year: i32,
     /// The caller's cancel flag: once raised, no further detector or plugin runs.
     pub cancel: Option<&'a std::sync::atomic::AtomicBool>,
+    /// One field's text already normalized by the caller (conversations do it to find
+    /// the boundary fragments), so it is not normalized twice.
+    pub normalized: Option<(FieldPath, &'a Normalized<'a>)>,
 }
 
 impl PolicySet {
@@ -49,7 +52,14 @@ impl PolicySet {
         out: &mut Vec<RawFinding>,
         errors: &mut Vec<EvalError>,
     ) {
-        let norm = Normalized::new(text);
+        let own;
+        let norm = match run.normalized {
+            Some((p, n)) if p == path => n,
+            _ => {
+                own = Normalized::new(text);
+                &own
+            }
+        };
         // Digit runs and label words are derived once per field, for every detector.
         let field = Field::new(norm.text(), run.year);
         let bytes = field.text().as_bytes();
@@ -93,7 +103,7 @@ impl PolicySet {
                 context_scanned = true;
                 self.scan_keywords(bytes, s);
             }
-            self.keep_candidates(d, &field, &norm, path, s);
+            self.keep_candidates(d, &field, norm, path, s);
         }
         // One finding per detector and span, in text order (sorting keeps this linear-ish
         // however many matches a hostile message holds).
@@ -229,6 +239,7 @@ impl PolicySet {
             msg: &msg,
             year: super::year_of(std::time::SystemTime::now()),
             cancel: None,
+            normalized: None,
         };
         let mut out = Vec::new();
         let mut errors = Vec::new();
