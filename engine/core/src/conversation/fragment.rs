@@ -35,10 +35,15 @@ fn is_sep(b: u8) -> bool {
     matches!(b, b' ' | b'-' | b'.' | b'/' | b'_' | b'(' | b')')
 }
 
+/// A byte a run's token may hold (a character of any other kind ends every token).
+fn is_run_byte(b: u8) -> bool {
+    b.is_ascii_digit() || b.is_ascii_uppercase()
+}
+
 /// Digits, or capitals; a capitals-only token is short (an IBAN bank code, a NINO
 /// prefix), so ordinary shouted words do not extend a run.
 fn token_ok(tok: &[u8]) -> Option<usize> {
-    if tok.is_empty() || !tok.iter().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()) {
+    if tok.is_empty() || !tok.iter().all(|&b| is_run_byte(b)) {
         return None;
     }
     let digits = tok.iter().filter(|b| b.is_ascii_digit()).count();
@@ -59,6 +64,10 @@ fn word_before(t: &str, at: usize) -> bool {
 fn leading(t: &str) -> Option<(Run, usize)> {
     let b = t.as_bytes();
     let start = t.char_indices().find(|(_, c)| c.is_alphanumeric()).map(|(i, _)| i)?;
+    // Most messages start with a word: its first character already ends the search.
+    if !is_run_byte(b[start]) {
+        return None;
+    }
     let (mut i, mut end, mut digits) = (start, start, 0);
     loop {
         let ts = i;
@@ -91,6 +100,10 @@ fn leading(t: &str) -> Option<(Run, usize)> {
 fn trailing(t: &str) -> Option<(Run, usize)> {
     let b = t.as_bytes();
     let end = t.char_indices().rev().find(|(_, c)| c.is_alphanumeric()).map(|(i, c)| i + c.len_utf8())?;
+    // Most messages end with a word: its last character already ends the search.
+    if !is_run_byte(b[end - 1]) {
+        return None;
+    }
     let (mut j, mut start, mut digits) = (end, end, 0);
     loop {
         let te = j;

@@ -3,7 +3,7 @@
 
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::Turn;
 use super::fragment::Run;
@@ -13,7 +13,7 @@ use crate::detect::context::is_word_boundary;
 use crate::detect::{Candidate, Confidence, Field};
 use crate::eval::fields::FieldPath;
 use crate::policy::PolicySet;
-use crate::policy::compile::{CompiledPolicy, DetectorEntry, Matcher};
+use crate::policy::compile::{CompiledGate, CompiledPolicy, DetectorEntry, Matcher};
 use crate::verdict::FindingPart;
 
 /// Bytes of the judged message after its fragment given to detectors as context.
@@ -60,9 +60,13 @@ static CONTEXT_WORDS: LazyLock<Option<(AhoCorasick, Vec<&'static str>)>> = LazyL
         .collect();
     words.sort_unstable();
     words.dedup();
+    // A DFA without prefilter: the haystack is at most 40 bytes, where a prefilter's
+    // set-up costs more than the scan, and this runs for every fragment remembered.
     let ac = AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::LeftmostLongest)
+        .kind(Some(AhoCorasickKind::DFA))
+        .prefilter(false)
         .build(&words)
         .ok()?;
     Some((ac, words))
@@ -144,6 +148,19 @@ fn detect(b: &Built, d: usize, bi: usize, set: &PolicySet, field: &Field<'_>, ou
     hits.sort_unstable();
     let rule = set.detectors[d].context;
     out.retain_mut(|c| rule.apply(c, &hits));
+}
+
+/// Whether detector gate `gate` lets the detector run on `field` (holding `digits` ASCII
+/// digits), as the message scan decides it (eval/scan.rs): a closed gate means the
+/// detector cannot find anything there. Gates that depend on the scan's literal pass
+/// (gate literals, keywords) are taken as open.
+fn gate_open(gate: &CompiledGate, field: &Field<'_>, digits: usize) -> bool {
+    match gate {
+        CompiledGate::MinDigits(n) => digits >= *n,
+        CompiledGate::RunLengths(m) => digits > 0 && field.run_lengths() & m != 0,
+        CompiledGate::AnyByte(set) => field.text().bytes().any(|b| set.contains(&b)),
+        CompiledGate::Always | CompiledGate::Literal | CompiledGate::Keywords => true,
+    }
 }
 
 /// The detectors of a compiled set that join: built-in, joinable, and referenced by a
@@ -263,8 +280,12 @@ pub(crate) fn find(set: &PolicySet, turn: &Turn<'_>, lead: Run, chain: &[Fragmen
         joined.push_plain(after);
         // One field per attempt: its digit runs and words are derived once for every detector.
         let field = Field::new(&joined.text, year);
+        let digits = joined.text.bytes().filter(u8::is_ascii_digit).count();
         for &(d, bi) in &set.joinable {
             let Some(b) = builtins.get(bi) else { continue };
+            if !gate_open(&set.detectors[d].gate, &field, digits) {
+                continue;
+            }
             detect(b, d, bi, set, &field, &mut cands);
             for c in &cands {
                 // It must start in the first fragment and reach into the lead.

@@ -289,7 +289,7 @@ impl Conversations {
             // No fragment (most messages): judged alone; only an open chain of the scope
             // is broken, so a later fragment does not join across this message.
             let cx = crate::eval::EvalContext { cancel, ..crate::eval::EvalContext::now() };
-            let mut verdict = set.try_evaluate_with(msg, cx)?;
+            let mut verdict = set.try_evaluate_normalized(msg, cx, Some((turn.field, &turn.norm)))?;
             if let Err(e) = self.store.save(&turn.key, None, self.config.window) {
                 self.fail_closed(&mut verdict, e);
             }
@@ -341,7 +341,7 @@ impl Conversations {
             .collect();
         let cx =
             crate::eval::EvalContext { extra_findings: &extra, cancel, ..crate::eval::EvalContext::now() };
-        let mut verdict = set.try_evaluate_with(msg, cx)?;
+        let mut verdict = set.try_evaluate_normalized(msg, cx, Some((turn.field, &turn.norm)))?;
         // Name the earlier fragments of each split value on its rendered finding.
         for s in &splits {
             let id = &set.detectors[s.detector].id;

@@ -11,13 +11,14 @@
 //! each wait for the previous one's table load, and two independent walks overlap those
 //! waits.
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use aho_corasick::automaton::Automaton;
 use aho_corasick::nfa::{contiguous, noncontiguous};
 use aho_corasick::{Anchored, BuildError, MatchKind};
+
+/// "No transition" in a trie under construction.
+const NONE: u32 = u32::MAX;
 
 /// Texts shorter than this are walked in one piece (two walks cost a second warm-up).
 const SPLIT_AT: usize = 1024;
@@ -68,6 +69,9 @@ impl LiteralSearcher {
     /// lookup per byte), else the more compact contiguous NFA, whose build costs far less
     /// for large dictionaries.
     pub fn new<P: AsRef<[u8]>>(patterns: &[P], dfa: bool) -> Result<Self, BuildError> {
+        if dfa && let Some(t) = Table::new(patterns) {
+            return Ok(Self { imp: Arc::new(Imp::Table(t)) });
+        }
         let nfa = noncontiguous::Builder::new()
             .match_kind(MatchKind::Standard)
             .ascii_case_insensitive(true)
@@ -75,14 +79,10 @@ impl LiteralSearcher {
             // special, which keeps the NFA walk's per-byte test to one comparison.
             .prefilter(false)
             .build(patterns)?;
-        let table = if dfa { Table::new(&nfa, patterns) } else { None };
-        let imp = match table {
-            Some(t) => Imp::Table(t),
-            None => match contiguous::Builder::new().prefilter(false).build_from_noncontiguous(&nfa) {
-                Ok(c) => Imp::Contiguous(c),
-                // Too large for the contiguous layout's state ids: keep the plain NFA.
-                Err(_) => Imp::Noncontiguous(nfa),
-            },
+        let imp = match contiguous::Builder::new().prefilter(false).build_from_noncontiguous(&nfa) {
+            Ok(c) => Imp::Contiguous(c),
+            // Too large for the contiguous layout's state ids: keep the plain NFA.
+            Err(_) => Imp::Noncontiguous(nfa),
         };
         Ok(Self { imp: Arc::new(imp) })
     }
@@ -113,78 +113,142 @@ impl LiteralSearcher {
 }
 
 impl Table {
-    /// The DFA of `nfa`: every state reachable from the start, each byte class's
-    /// transition resolved through the failure links once, here.
-    fn new<P: AsRef<[u8]>>(nfa: &noncontiguous::NFA, patterns: &[P]) -> Option<Self> {
+    /// The DFA of `patterns`, built directly: a trie over byte classes, then its failure
+    /// transitions filled breadth-first, each state copying the finished row of its
+    /// failure state. That is linear in states times classes; asking an NFA for every
+    /// transition walks failure chains instead and made a large keyword set take hundreds
+    /// of milliseconds to load. `None` for what the table does not handle (an empty
+    /// pattern, more ids than it numbers): the caller keeps an NFA.
+    fn new<P: AsRef<[u8]>>(patterns: &[P]) -> Option<Self> {
         // Bytes that occur in no pattern all lead every state to the start state's own
         // transition on them: they share class 0. The others keep a class each (upper-
         // and lower-case ASCII letters share one: the search ignores ASCII case).
         let mut used = [false; 256];
         for p in patterns {
+            if p.as_ref().is_empty() {
+                return None;
+            }
             for &b in p.as_ref() {
                 used[usize::from(b.to_ascii_lowercase())] = true;
                 used[usize::from(b.to_ascii_uppercase())] = true;
             }
         }
-        let mut reps: Vec<u8> = (0..=255u8).find(|&b| !used[usize::from(b)]).into_iter().collect();
         let mut classes = [0u8; 256];
+        let mut stride = usize::from(used.iter().any(|u| !u));
         for b in (0..=255u8).filter(|b| used[usize::from(*b)] && !b.is_ascii_uppercase()) {
             // At most 230 classes (26 upper-case letters share theirs): a byte holds them.
-            classes[usize::from(b)] = u8::try_from(reps.len()).ok()?;
-            reps.push(b);
+            classes[usize::from(b)] = u8::try_from(stride).ok()?;
+            stride += 1;
         }
         for b in b'A'..=b'Z' {
             classes[usize::from(b)] = classes[usize::from(b.to_ascii_lowercase())];
         }
-        let stride = reps.len();
-        let start = nfa.start_state(Anchored::No).ok()?;
-        // Discover the states breadth-first, then number the match states last.
-        let mut order = vec![start];
-        let mut seen: HashMap<aho_corasick::automaton::StateID, u32> = HashMap::from([(start, 0)]);
-        let mut i = 0;
-        while i < order.len() {
-            let sid = order[i];
-            for &b in &reps {
-                let next = nfa.next_state(Anchored::No, sid, b);
-                if let Entry::Vacant(e) = seen.entry(next) {
-                    e.insert(0);
-                    order.push(next);
+        let (trans, own) = Self::trie(patterns, &classes, stride)?;
+        let states = trans.len() / stride;
+        let (trans, outputs) = Self::fill(trans, &own, stride);
+        // Renumber: non-match states first, match states from `first_match` on, ids
+        // premultiplied by the stride.
+        let mut id = vec![0u32; states];
+        let mut next = 0usize;
+        for pass in [false, true] {
+            for (s, out) in outputs.iter().enumerate() {
+                if out.is_empty() != pass {
+                    id[s] = u32::try_from(next * stride).ok()?;
+                    next += 1;
                 }
             }
-            i += 1;
         }
-        let (plain, matching): (Vec<_>, Vec<_>) = order.into_iter().partition(|&s| !nfa.is_match(s));
-        let ids: Vec<_> = plain.iter().chain(&matching).copied().collect();
-        for (n, sid) in ids.iter().enumerate() {
-            seen.insert(*sid, (n * stride) as u32);
-        }
-        let mut trans = vec![0u32; ids.len() * stride];
-        for (n, &sid) in ids.iter().enumerate() {
-            for (c, &b) in reps.iter().enumerate() {
-                trans[n * stride + c] = seen[&nfa.next_state(Anchored::No, sid, b)];
-            }
-        }
-        let mut match_ranges = Vec::with_capacity(matching.len());
+        let plain = outputs.iter().filter(|o| o.is_empty()).count();
+        let mut table = vec![0u32; trans.len()];
+        let mut match_ranges = Vec::with_capacity(states - plain);
         let mut match_list = Vec::new();
-        for &sid in &matching {
-            let from = match_list.len() as u32;
-            for k in 0..nfa.match_len(sid) {
-                let p = nfa.match_pattern(sid, k);
-                match_list.push((p.as_u32(), nfa.pattern_len(p) as u32));
+        for (s, row) in trans.chunks_exact(stride).enumerate() {
+            let at = id[s] as usize;
+            for (slot, &to) in table[at..at + stride].iter_mut().zip(row) {
+                *slot = id[to as usize];
             }
-            match_ranges.push((from, match_list.len() as u32));
+        }
+        for out in outputs.iter().filter(|o| !o.is_empty()) {
+            let from = u32::try_from(match_list.len()).ok()?;
+            for &p in out {
+                match_list.push((p, u32::try_from(patterns[p as usize].as_ref().len()).ok()?));
+            }
+            match_ranges.push((from, u32::try_from(match_list.len()).ok()?));
         }
         Some(Self {
             classes,
             stride,
-            trans,
-            start: seen[&start],
-            first_match: (plain.len() * stride) as u32,
+            trans: table,
+            start: id[0],
+            first_match: u32::try_from(plain * stride).ok()?,
             match_ranges,
             match_list,
-            max_len: nfa.max_pattern_len(),
-            patterns: nfa.patterns_len(),
+            max_len: patterns.iter().map(|p| p.as_ref().len()).max().unwrap_or(0),
+            patterns: patterns.len(),
         })
+    }
+
+    /// The trie of `patterns` (state 0 is the root; `NONE` where there is no child) and
+    /// each state's own patterns.
+    fn trie<P: AsRef<[u8]>>(
+        patterns: &[P],
+        classes: &[u8; 256],
+        stride: usize,
+    ) -> Option<(Vec<u32>, Vec<Vec<u32>>)> {
+        let mut trans = vec![NONE; stride];
+        let mut own: Vec<Vec<u32>> = vec![Vec::new()];
+        for (pid, p) in patterns.iter().enumerate() {
+            let mut s = 0usize;
+            for &b in p.as_ref() {
+                let slot = s * stride + usize::from(classes[usize::from(b)]);
+                if trans[slot] == NONE {
+                    trans[slot] = u32::try_from(own.len()).ok()?;
+                    trans.resize(trans.len() + stride, NONE);
+                    own.push(Vec::new());
+                }
+                s = trans[slot] as usize;
+            }
+            own[s].push(u32::try_from(pid).ok()?);
+        }
+        Some((trans, own))
+    }
+
+    /// Fills the trie's missing transitions breadth-first (a state's row is finished
+    /// before any deeper state reads it) and gives each state its matches: its own, then
+    /// its failure state's (the patterns that are suffixes of what it has read).
+    fn fill(mut trans: Vec<u32>, own: &[Vec<u32>], stride: usize) -> (Vec<u32>, Vec<Vec<u32>>) {
+        let states = own.len();
+        let mut fail = vec![0u32; states];
+        let mut outputs: Vec<Vec<u32>> = vec![Vec::new(); states];
+        outputs[0].clone_from(&own[0]);
+        let mut queue = Vec::with_capacity(states);
+        for slot in &mut trans[..stride] {
+            match *slot {
+                NONE => *slot = 0,
+                child => queue.push(child),
+            }
+        }
+        let mut i = 0;
+        while i < queue.len() {
+            let s = queue[i] as usize;
+            i += 1;
+            let f = fail[s] as usize;
+            let mut out = own[s].clone();
+            out.extend_from_slice(&outputs[f]);
+            outputs[s] = out;
+            for c in 0..stride {
+                let via_fail = trans[f * stride + c];
+                let slot = s * stride + c;
+                match trans[slot] {
+                    NONE => trans[slot] = via_fail,
+                    child => {
+                        fail[child as usize] = via_fail;
+                        queue.push(child);
+                    }
+                }
+            }
+        }
+        (trans, outputs)
     }
 
     /// Every match in `hay`. A long text is walked as two halves at once; the second

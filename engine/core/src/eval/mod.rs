@@ -24,6 +24,7 @@ use redact::RedactSpan;
 
 use crate::detect::Confidence;
 use crate::message::{Channel, Message};
+use crate::normalize::Normalized;
 use crate::policy::PolicySet;
 use crate::policy::model::RecordMode;
 use crate::verdict::{Action, EvalError, Verdict};
@@ -147,6 +148,17 @@ impl PolicySet {
     /// as soon as it sees `cx.cancel` raised (checked before each field, detector and
     /// plugin call), so work for a caller that left does not run to completion.
     pub fn try_evaluate_with(&self, msg: &Message, cx: EvalContext<'_>) -> Result<Verdict, Abandoned> {
+        self.try_evaluate_normalized(msg, cx, None)
+    }
+
+    /// [`PolicySet::try_evaluate_with`], given the normalized text of one field of `msg`
+    /// (`Normalized::new` of that field's text) so the scan does not normalize it again.
+    pub(crate) fn try_evaluate_normalized(
+        &self,
+        msg: &Message,
+        cx: EvalContext<'_>,
+        normalized: Option<(FieldPath, &Normalized<'_>)>,
+    ) -> Result<Verdict, Abandoned> {
         if cancelled(cx.cancel) {
             return Err(Abandoned);
         }
@@ -170,7 +182,7 @@ impl PolicySet {
         needed.clear();
         needed.resize(self.detectors.len(), false);
         let candidates = self.candidate_rules(msg, &kinds, &mut needed);
-        let (mut raw, mut errors) = self.scan_message(msg, &needed, year_of(cx.now), cx.cancel);
+        let (mut raw, mut errors) = self.scan_message(msg, &needed, year_of(cx.now), cx.cancel, normalized);
         NEEDED.with(|n| n.replace(needed));
         // The scan stops early once the flag is up; what it found is then incomplete and
         // must not become a verdict.
@@ -231,6 +243,7 @@ impl PolicySet {
         needed: &[bool],
         year: i32,
         cancel: Option<&AtomicBool>,
+        normalized: Option<(FieldPath, &Normalized<'_>)>,
     ) -> (Vec<RawFinding>, Vec<EvalError>) {
         let mut raw: Vec<RawFinding> = Vec::new();
         let mut errors: Vec<EvalError> = Vec::new();
@@ -251,7 +264,7 @@ impl PolicySet {
                 Ok(s) => s,
                 Err(_) => &mut fresh,
             };
-            let run = scan::MessageScan { needed, msg, year, cancel };
+            let run = scan::MessageScan { needed, msg, year, cancel, normalized };
             fields::for_each(msg, |path, text| {
                 if cancelled(cancel) {
                     return;

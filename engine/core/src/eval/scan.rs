@@ -40,6 +40,9 @@ pub(crate) struct MessageScan<'a> {
     pub year: i32,
     /// The caller's cancel flag: once raised, no further detector or plugin runs.
     pub cancel: Option<&'a std::sync::atomic::AtomicBool>,
+    /// One field's text already normalized by the caller (conversations do it to find
+    /// the boundary fragments), so it is not normalized twice.
+    pub normalized: Option<(FieldPath, &'a Normalized<'a>)>,
 }
 
 impl PolicySet {
@@ -53,7 +56,14 @@ impl PolicySet {
         out: &mut Vec<RawFinding>,
         errors: &mut Vec<EvalError>,
     ) {
-        let norm = Normalized::new(text);
+        let own;
+        let norm = match run.normalized {
+            Some((p, n)) if p == path => n,
+            _ => {
+                own = Normalized::new(text);
+                &own
+            }
+        };
         // The literal hits are found once per field, for every detector; the field keeps
         // them while the detectors run (taken out of the scratch so that it can lend them).
         let mut hits = std::mem::take(&mut s.hits);
@@ -74,7 +84,7 @@ impl PolicySet {
         s.keyword_seen.clear();
         s.keyword_seen.resize(self.detectors.len(), false);
         self.note_hits(&hits, s);
-        let finished = self.run_detectors(run, &field, &norm, path, s, errors);
+        let finished = self.run_detectors(run, &field, norm, path, s, errors);
         drop(field);
         s.hits = hits;
         if !finished {
@@ -225,6 +235,7 @@ impl PolicySet {
             msg: &msg,
             year: super::year_of(std::time::SystemTime::now()),
             cancel: None,
+            normalized: None,
         };
         let mut out = Vec::new();
         let mut errors = Vec::new();
