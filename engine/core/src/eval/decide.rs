@@ -4,7 +4,7 @@
 use super::RawFinding;
 use crate::message::{Channel, Direction, Message};
 use crate::policy::PolicySet;
-use crate::policy::compile::{AttachmentCond, Cond, MetaCond, Requirement};
+use crate::policy::compile::{AttachmentCond, Cond, DetectorSet, MetaCond, Requirement};
 use crate::policy::model::Kind;
 use crate::verdict::{Action, Alert, EvalError, Matched, Mode};
 
@@ -56,7 +56,17 @@ fn kind_index(k: Kind) -> usize {
     }
 }
 
+/// Whether the message satisfies metadata conditions `m`.
+#[inline(always)]
 pub(super) fn meta_matches(m: &MetaCond, msg: &Message, kinds: &[bool; 8]) -> bool {
+    if m.directions_only {
+        m.directions.is_empty() || m.directions.contains(&msg.direction)
+    } else {
+        meta_matches_set(m, msg, kinds)
+    }
+}
+
+fn meta_matches_set(m: &MetaCond, msg: &Message, kinds: &[bool; 8]) -> bool {
     let sender = msg.sender.as_ref();
     let recipient = msg.recipient.as_ref();
     (m.tenants.is_empty() || m.tenants.contains(&msg.tenant))
@@ -120,9 +130,24 @@ fn requirement_holds(q: &Requirement, findings: &[RawFinding]) -> bool {
     n >= q.min_count as usize
 }
 
-fn cond_holds(c: &Cond, msg: &Message, kinds: &[bool; 8], findings: &[RawFinding]) -> bool {
-    meta_matches(&c.meta, msg, kinds)
-        && c.attachments.as_ref().is_none_or(|a| attachments_match(a, msg))
+fn cond_holds(
+    c: &Cond,
+    msg: &Message,
+    kinds: &[bool; 8],
+    findings: &[RawFinding],
+    found: &DetectorSet,
+) -> bool {
+    meta_matches(&c.meta, msg, kinds) && cond_holds_but_meta(c, msg, findings, found)
+}
+
+/// [`cond_holds`] for a condition whose metadata is known to match; `found` holds the
+/// detectors of `findings`.
+fn cond_holds_but_meta(c: &Cond, msg: &Message, findings: &[RawFinding], found: &DetectorSet) -> bool {
+    // Most rules' detectors found nothing in most messages: no need to count findings.
+    if c.needs_finding && !c.detector_set.may_intersect(found) {
+        return false;
+    }
+    c.attachments.as_ref().is_none_or(|a| attachments_match(a, msg))
         && (c.any.is_empty() || c.any.iter().any(|q| requirement_holds(q, findings)))
         && c.all.iter().all(|q| requirement_holds(q, findings))
 }
@@ -181,8 +206,8 @@ impl PolicySet {
         candidates
     }
 
-    /// Decides the candidate rules given the findings. A failed detector applies its
-    /// fail mode.
+    /// Decides the candidate rules (from [`PolicySet::candidate_rules`]: their scope and
+    /// `when` metadata hold) given the findings. A failed detector applies its fail mode.
     pub(super) fn decide(
         &self,
         msg: &Message,
@@ -193,14 +218,19 @@ impl PolicySet {
     ) -> Decision {
         let mut d =
             Decision { action: Action::Allow, matched: Vec::new(), alerts: Vec::new(), fired: Vec::new() };
+        let mut found = DetectorSet::default();
+        for f in raw {
+            found.insert(f.detector);
+        }
         for &(pi, ri) in candidates {
             let p = &self.policies[pi];
             let r = &p.rules[ri];
-            if !cond_holds(&r.when, msg, kinds, raw) {
+            // `candidate_rules` checked the metadata of `when` already.
+            if !cond_holds_but_meta(&r.when, msg, raw, &found) {
                 continue;
             }
             if let Some(u) = &r.unless
-                && cond_holds(u, msg, kinds, raw)
+                && cond_holds(u, msg, kinds, raw, &found)
             {
                 continue;
             }

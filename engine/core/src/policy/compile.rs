@@ -130,6 +130,9 @@ pub(crate) struct MetaCond {
     pub recipient_groups: Vec<String>,
     pub kinds: Vec<Kind>,
     pub attributes: Vec<(String, String)>,
+    /// No condition but (possibly) `directions` is set (false when unknown: the full
+    /// check then runs). Most scopes and rules are so, and every message checks them.
+    pub directions_only: bool,
 }
 
 /// A detector requirement, resolved.
@@ -150,6 +153,34 @@ pub(crate) struct AttachmentCond {
     pub max_size_bytes: Option<u64>,
 }
 
+/// A set of detector indexes, exact below [`DetectorSet::EXACT`] (policy sets rarely have
+/// more detectors) and one shared flag for the rest: a cheap "could any of these have
+/// found something" test.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct DetectorSet {
+    bits: [u64; DetectorSet::EXACT / 64],
+    beyond: bool,
+}
+
+impl DetectorSet {
+    /// Detectors tracked one by one.
+    const EXACT: usize = 256;
+
+    /// Adds detector `d`.
+    pub fn insert(&mut self, d: usize) {
+        if d < Self::EXACT {
+            self.bits[d / 64] |= 1 << (d % 64);
+        } else {
+            self.beyond = true;
+        }
+    }
+
+    /// False when the two sets certainly have no detector in common.
+    pub fn may_intersect(&self, other: &Self) -> bool {
+        self.bits.iter().zip(&other.bits).any(|(a, b)| a & b != 0) || self.beyond && other.beyond
+    }
+}
+
 /// A `when` / `unless`, resolved.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Cond {
@@ -157,6 +188,10 @@ pub(crate) struct Cond {
     pub any: Vec<Requirement>,
     pub all: Vec<Requirement>,
     pub attachments: Option<AttachmentCond>,
+    /// The detectors of `any` and `all`.
+    pub detector_set: DetectorSet,
+    /// Whether the condition fails when none of `detector_set` found anything.
+    pub needs_finding: bool,
 }
 
 /// A rule, resolved.
@@ -246,7 +281,7 @@ impl LiteralTable {
 }
 
 fn resolve_meta(s: &model::Scope) -> MetaCond {
-    MetaCond {
+    let mut m = MetaCond {
         tenants: s.tenants.clone(),
         channels: s.channels.clone(),
         directions: s.directions.clone(),
@@ -256,7 +291,17 @@ fn resolve_meta(s: &model::Scope) -> MetaCond {
         recipient_groups: s.recipient_groups.clone(),
         kinds: s.kinds.clone(),
         attributes: s.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-    }
+        directions_only: false,
+    };
+    m.directions_only = m.tenants.is_empty()
+        && m.channels.is_empty()
+        && m.sender_roles.is_empty()
+        && m.sender_groups.is_empty()
+        && m.recipient_roles.is_empty()
+        && m.recipient_groups.is_empty()
+        && m.kinds.is_empty()
+        && m.attributes.is_empty();
+    m
 }
 
 fn valid_name(s: &str) -> bool {
@@ -784,6 +829,12 @@ impl Resolver<'_> {
             cond.any = dc.any.iter().filter_map(|r| self.requirement(r, rep)).collect();
             cond.all = dc.all.iter().filter_map(|r| self.requirement(r, rep)).collect();
         }
+        for q in cond.any.iter().chain(&cond.all) {
+            cond.detector_set.insert(q.detector);
+        }
+        // With no finding, a requirement holds only if it asks for none.
+        cond.needs_finding = !cond.any.is_empty() && cond.any.iter().all(|q| q.min_count > 0)
+            || cond.all.iter().any(|q| q.min_count > 0);
         if let Some(a) = &c.attachments {
             cond.attachments = Some(AttachmentCond {
                 extensions: a
