@@ -717,4 +717,31 @@ async fn a_reload_past_its_time_limit_is_rejected_keeps_the_old_set_and_stops_it
     } else {
         assert!(line.contains("policy load abandoned"), "{line}");
     }
+
+    // Validate runs the same work under the same limit: rejected with the limit named,
+    // and its abandoned work stops too (it runs on the load thread, not the blocking pool).
+    let slow = std::fs::read_to_string(policies.join("slow.yaml")).expect("slow policy");
+    let mut req = tonic::Request::new(pb::ValidateRequest { files: [(String::from("slow.yaml"), slow)].into() });
+    req.metadata_mut().insert("authorization", "Bearer s3cret-token".parse().expect("header"));
+    let v = pb::policy_admin_client::PolicyAdminClient::new(ch.clone())
+        .validate(req)
+        .await
+        .expect("validate answers")
+        .into_inner();
+    assert!(!v.ok, "a validation past the limit must not pass");
+    assert!(
+        v.error.contains("validation abandoned") && v.error.contains("reload time limit of 100 ms"),
+        "the error names the limit: {}",
+        v.error
+    );
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let line = loop {
+        let t = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(l) = t.lines().find(|l| l.contains("abandoned policy validation")) {
+            break l.to_owned();
+        }
+        assert!(Instant::now() < deadline, "the abandoned validation never ended: {t}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(line.contains("abandoned policy validation stopped"), "it must stop, not finish: {line}");
 }

@@ -4,7 +4,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use linewall_engine::LoadedSet;
 use linewall_engine::eval::EvalContext;
 use linewall_engine::policy::{LoadOptions, PolicySet, PolicySource};
 use linewall_proto::v1 as pb;
@@ -16,7 +15,7 @@ use tonic::{Request, Response, Status, Streaming};
 use crate::convert;
 use crate::decision_log::{Pending, Unrecorded};
 use crate::error::CallError;
-use crate::state::{LoadError, Policies};
+use crate::state::Policies;
 
 /// Shared by every request (cheap to clone).
 #[derive(Clone)]
@@ -405,27 +404,8 @@ impl pb::policy_admin_server::PolicyAdmin for Admin {
         if files.is_empty() {
             return Err(CallError::invalid("files", "at least one policy file is required").into());
         }
-        let options: LoadOptions = self.policies.options().clone();
-        let result = tokio::task::spawn_blocking(move || {
-            let sources: Vec<PolicySource> =
-                files.into_iter().map(|(name, text)| PolicySource { name, text, base_dir: None }).collect();
-            let loaded = LoadedSet::load_sources(sources, &options).map_err(LoadError::from)?;
-            let report = loaded.run_tests();
-            let failures: Vec<String> = report
-                .cases
-                .iter()
-                .filter_map(|c| {
-                    c.failure.as_ref().map(|f| format!("test `{}` / `{}` failed: {f}", c.policy, c.name))
-                })
-                .collect();
-            if failures.is_empty() {
-                Ok(loaded.set().version().to_owned())
-            } else {
-                Err(LoadError::from(failures.join("\n")))
-            }
-        })
-        .await
-        .map_err(|_| CallError::TaskFailed("validation"))?;
+        let sources = files.into_iter().map(|(name, text)| PolicySource { name, text, base_dir: None }).collect();
+        let result = self.policies.validate(sources).await;
         Ok(Response::new(match result {
             Ok(v) => pb::ValidateResponse {
                 ok: true,

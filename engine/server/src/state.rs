@@ -284,40 +284,9 @@ impl Policies {
     /// reload time limit the load is told to stop, and the old set keeps serving too.
     pub async fn reload(&self) -> Result<String, LoadError> {
         let _guard = self.reload_lock.lock().await;
-        let limit = self.guards.reload_timeout;
-        let cancel = Arc::new(AtomicBool::new(false));
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let job: Job = {
-            let (source, options, guards) = (self.source.clone(), self.options.clone(), self.guards.clone());
-            let cancel = Arc::clone(&cancel);
-            Box::new(move || {
-                let result = load_checked_until(&source, &options, &guards, &cancel);
-                if cancel.load(Ordering::Relaxed) {
-                    // Nobody waits for this result any more: say when the work ended.
-                    match &result {
-                        Err(e) => tracing::info!(reason = %e, "abandoned policy reload stopped"),
-                        Ok(_) => tracing::info!("abandoned policy reload finished; its set is discarded"),
-                    }
-                }
-                let _ = tx.send(result);
-            })
-        };
-        let sent = self.loads.lock().unwrap_or_else(std::sync::PoisonError::into_inner).send(job).is_ok();
-        let result = if !sent {
-            Err(LoadError::from(String::from("reload failed: the policy load thread is gone")))
-        } else {
-            match tokio::time::timeout(limit, rx).await {
-                Ok(Ok(result)) => result,
-                Ok(Err(_)) => Err(LoadError::from(String::from("reload failed: the load panicked"))),
-                Err(_) => {
-                    cancel.store(true, Ordering::Relaxed);
-                    Err(LoadError::from(format!(
-                        "reload abandoned: not done within the reload time limit of {} ms (--reload-timeout-ms)",
-                        limit.as_millis()
-                    )))
-                }
-            }
-        };
+        let (source, options, guards) = (self.source.clone(), self.options.clone(), self.guards.clone());
+        let result =
+            self.on_load_thread("reload", move |cancel| load_checked_until(&source, &options, &guards, cancel)).await;
         match result {
             Ok(set) => {
                 let version = set.version().to_owned();
@@ -343,5 +312,79 @@ impl Policies {
                 Err(e)
             }
         }
+    }
+}
+
+impl Policies {
+    /// Compiles and tests `sources` without serving them (PolicyAdmin/Validate): on the
+    /// load thread and under the reload time limit, like a reload, so validations cannot
+    /// pile up on the blocking pool; the work stops if the caller goes away. Returns the
+    /// version the set would have, or why it would be refused.
+    pub async fn validate(&self, sources: Vec<linewall_engine::policy::PolicySource>) -> Result<String, LoadError> {
+        let options = self.options.clone();
+        self.on_load_thread("validation", move |cancel| {
+            let loaded = LoadedSet::load_sources(sources, &options)?;
+            let report = loaded.run_tests_until(cancel).map_err(|a| LoadError::from(a.to_string()))?;
+            let failures: Vec<String> = report
+                .cases
+                .iter()
+                .filter_map(|c| {
+                    c.failure.as_ref().map(|f| format!("test `{}` / `{}` failed: {f}", c.policy, c.name))
+                })
+                .collect();
+            if failures.is_empty() { Ok(loaded.set().version().to_owned()) } else { Err(LoadError::from(failures.join("\n"))) }
+        })
+        .await
+    }
+
+    /// Runs `work` on the load thread and waits for it, at most the reload time limit.
+    /// `work` sees a flag raised when nobody waits any more (the limit passed, or this
+    /// future was dropped because the caller left) and should stop when it sees it.
+    async fn on_load_thread<T: Send + 'static>(
+        &self,
+        what: &'static str,
+        work: impl FnOnce(&AtomicBool) -> Result<T, LoadError> + Send + 'static,
+    ) -> Result<T, LoadError> {
+        /// Raises the flag when dropped: on every way out of the wait, including a drop.
+        struct RaiseOnDrop(Arc<AtomicBool>);
+        impl Drop for RaiseOnDrop {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Relaxed);
+            }
+        }
+        let limit = self.guards.reload_timeout;
+        let cancel = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = {
+            let cancel = Arc::clone(&cancel);
+            Box::new(move || {
+                let result = work(&cancel);
+                if cancel.load(Ordering::Relaxed) {
+                    // Nobody waits for this result any more: say when the work ended.
+                    match &result {
+                        Err(e) => tracing::info!(reason = %e, "abandoned policy {what} stopped"),
+                        Ok(_) => tracing::info!("abandoned policy {what} finished; its result is discarded"),
+                    }
+                }
+                let _ = tx.send(result);
+            })
+        };
+        let raise = RaiseOnDrop(Arc::clone(&cancel));
+        let sent = self.loads.lock().unwrap_or_else(std::sync::PoisonError::into_inner).send(job).is_ok();
+        let result = if !sent {
+            Err(LoadError::from(format!("{what} failed: the policy load thread is gone")))
+        } else {
+            match tokio::time::timeout(limit, rx).await {
+                Ok(Ok(result)) => result,
+                Ok(Err(_)) => Err(LoadError::from(format!("{what} failed: the load panicked"))),
+                Err(_) => Err(LoadError::from(format!(
+                    "{what} abandoned: not done within the reload time limit of {} ms (--reload-timeout-ms)",
+                    limit.as_millis()
+                ))),
+            }
+        };
+        // Done waiting: a finished job ignores the flag; an unfinished one stops.
+        drop(raise);
+        result
     }
 }
