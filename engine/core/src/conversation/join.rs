@@ -305,7 +305,7 @@ pub(crate) fn find(set: &PolicySet, turn: &Turn<'_>, lead: Run, chain: &[Fragmen
                         let (ps, pe) = f.original_chars(a, z);
                         Some(FindingPart {
                             message_id: f.message_id.clone(),
-                            field: f.field.clone(),
+                            field: f.field.as_str().to_owned(),
                             start: ps,
                             end: pe,
                         })
@@ -313,7 +313,7 @@ pub(crate) fn find(set: &PolicySet, turn: &Turn<'_>, lead: Run, chain: &[Fragmen
                     .collect();
                 found.push(SplitFinding {
                     detector: d,
-                    field: turn.field,
+                    field: turn.field.path(),
                     start,
                     end,
                     confidence: c.confidence,

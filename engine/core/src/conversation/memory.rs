@@ -12,7 +12,7 @@ use super::store::{ConversationStore, StoreError, Window};
 
 /// Independent locks, so concurrent requests of different conversations rarely wait.
 const SHARDS: usize = 16;
-/// Expired entries dropped from a shard's cold end per save (keeps memory close to the
+/// Expired entries dropped from a shard's cold end per window stored (keeps memory close to the
 /// live set without a sweeper thread).
 const PURGE_PER_SAVE: usize = 2;
 
@@ -70,7 +70,15 @@ impl ConversationStore for MemoryStore {
     }
 
     fn save(&self, key: &str, window: Option<Window>, ttl: Duration) -> Result<(), StoreError> {
-        self.swap(key, window, ttl).map(drop)
+        match window {
+            Some(w) if !w.fragments.is_empty() => self.swap(key, Some(w), ttl).map(drop),
+            // Forgetting (most messages, which end no chain): no clock read, and nothing to
+            // purge, since the shard does not grow.
+            _ => {
+                self.shard(key).lock().map_err(poisoned)?.pop(key);
+                Ok(())
+            }
+        }
     }
 
     fn swap(&self, key: &str, window: Option<Window>, ttl: Duration) -> Result<Window, StoreError> {

@@ -23,10 +23,9 @@ use std::time::{Duration, SystemTime};
 pub use join::SplitFinding;
 pub(crate) use join::joinable_detectors;
 pub use memory::MemoryStore;
-pub use store::{ConversationStore, Fragment, StoreError, Window};
+pub use store::{ConversationStore, Fragment, JoinField, StoreError, Window};
 
 use crate::eval::Abandoned;
-use crate::eval::fields::FieldPath;
 use crate::message::Message;
 use crate::normalize::Normalized;
 use crate::policy::PolicySet;
@@ -108,7 +107,7 @@ impl std::fmt::Debug for Conversations {
 pub(crate) struct Turn<'m> {
     key: String,
     now_ms: i64,
-    field: FieldPath,
+    field: JoinField,
     text: &'m str,
     norm: Normalized<'m>,
     boundary: fragment::Boundary,
@@ -127,33 +126,46 @@ fn unix_ms(t: SystemTime) -> i64 {
 /// The scope a message's fragments join in: (tenant, conversation, direction, sender),
 /// length-prefixed so no two scopes share a key.
 pub fn scope_key(msg: &Message) -> String {
+    let mut key = String::new();
+    push_scope_key(&mut key, msg);
+    key
+}
+
+/// Appends the [`scope_key`] of `msg` to `key`.
+fn push_scope_key(key: &mut String, msg: &Message) {
     let sender =
         msg.sender.as_ref().map_or("", |p| if p.id.is_empty() { p.phone.as_str() } else { p.id.as_str() });
     let (t, c, d) = (msg.tenant.as_str(), msg.conversation_id.as_str(), msg.direction.as_str());
     // Built by hand: `format!` costs a measurable share of a message's added cost.
-    let mut key = String::with_capacity(t.len() + c.len() + d.len() + sender.len() + 32);
+    key.reserve(t.len() + c.len() + d.len() + sender.len() + 32);
     for part in [t, c, d, sender] {
-        push_decimal(&mut key, part.len());
+        push_decimal(key, part.len());
         key.push(':');
         key.push_str(part);
     }
-    key
 }
 
-/// Appends `n` in decimal.
+/// Appends `n` in decimal (lengths: one or two digits, pushed without a buffer).
 fn push_decimal(out: &mut String, n: usize) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+    if n >= 10 {
+        push_decimal(out, n / 10);
     }
-    out.extend(digits[i..].iter().map(|&b| char::from(b)));
+    out.push(char::from(b'0' + (n % 10) as u8));
+}
+
+thread_local! {
+    /// The scope key buffer of this thread's judged message: once warm, building a key
+    /// allocates nothing (a fresh `String` per message cost a measurable share).
+    static KEY: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        let mut key = std::mem::take(&mut self.key);
+        key.clear();
+        // Fails only while the thread is being torn down: the buffer is then just freed.
+        let _ = KEY.try_with(|k| k.set(key));
+    }
 }
 
 impl<'m> Turn<'m> {
@@ -165,9 +177,9 @@ impl<'m> Turn<'m> {
             return None;
         }
         let (field, text) = if !msg.text.is_empty() {
-            (FieldPath::Text, msg.text.as_str())
+            (JoinField::Text, msg.text.as_str())
         } else if !msg.caption.is_empty() {
-            (FieldPath::Caption, msg.caption.as_str())
+            (JoinField::Caption, msg.caption.as_str())
         } else {
             return None;
         };
@@ -184,7 +196,10 @@ impl<'m> Turn<'m> {
         } else {
             0
         };
-        Some(Self { key: scope_key(msg), now_ms, field, text, norm, boundary })
+        let mut key = KEY.try_with(std::cell::Cell::take).unwrap_or_default();
+        key.clear();
+        push_scope_key(&mut key, msg);
+        Some(Self { key, now_ms, field, text, norm, boundary })
     }
 
     /// The fragment of run `r` of this message, as remembered.
@@ -216,7 +231,7 @@ impl<'m> Turn<'m> {
         let context = join::context_before(t, r.start);
         Fragment {
             message_id: message_id.to_owned(),
-            field: self.field.to_string(),
+            field: self.field,
             text: t[r.start..r.end].to_owned(),
             start: start as u32,
             offsets,
@@ -289,7 +304,7 @@ impl Conversations {
             // No fragment (most messages): judged alone; only an open chain of the scope
             // is broken, so a later fragment does not join across this message.
             let cx = crate::eval::EvalContext { cancel, ..crate::eval::EvalContext::now() };
-            let mut verdict = set.try_evaluate_normalized(msg, cx, Some((turn.field, &turn.norm)))?;
+            let mut verdict = set.try_evaluate_normalized(msg, cx, Some((turn.field.path(), &turn.norm)))?;
             if let Err(e) = self.store.save(&turn.key, None, self.config.window) {
                 self.fail_closed(&mut verdict, e);
             }
@@ -341,7 +356,7 @@ impl Conversations {
             .collect();
         let cx =
             crate::eval::EvalContext { extra_findings: &extra, cancel, ..crate::eval::EvalContext::now() };
-        let mut verdict = set.try_evaluate_normalized(msg, cx, Some((turn.field, &turn.norm)))?;
+        let mut verdict = set.try_evaluate_normalized(msg, cx, Some((turn.field.path(), &turn.norm)))?;
         // Name the earlier fragments of each split value on its rendered finding.
         for s in &splits {
             let id = &set.detectors[s.detector].id;

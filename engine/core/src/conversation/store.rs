@@ -4,15 +4,46 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::eval::fields::FieldPath;
+
+/// The field of a message that takes part in joining: its text, or its caption when it
+/// has no text (serialized as the field path, `text` or `caption`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JoinField {
+    /// `text`
+    Text,
+    /// `caption`
+    Caption,
+}
+
+impl JoinField {
+    /// The field path (as in findings).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Caption => "caption",
+        }
+    }
+
+    /// The field as a scanned field path.
+    pub(crate) fn path(self) -> FieldPath {
+        match self {
+            Self::Text => FieldPath::Text,
+            Self::Caption => FieldPath::Caption,
+        }
+    }
+}
+
 /// One boundary fragment of an earlier message: only what a join needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fragment {
     /// Id of the message it ends (or is).
     #[serde(rename = "m")]
     pub message_id: String,
-    /// Field path in that message (`text` or `caption`).
+    /// Field of that message (`text` or `caption`).
     #[serde(rename = "f")]
-    pub field: String,
+    pub field: JoinField,
     /// The fragment, normalized (docs/06-evasion.md) as detectors see it.
     #[serde(rename = "t")]
     pub text: String,

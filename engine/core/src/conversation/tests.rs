@@ -206,7 +206,7 @@ fn the_memory_store_is_bounded_and_expires() {
     let w = Window {
         fragments: vec![Fragment {
             message_id: "m".into(),
-            field: "text".into(),
+            field: super::JoinField::Text,
             text: "4111".into(),
             start: 0,
             offsets: Vec::new(),
