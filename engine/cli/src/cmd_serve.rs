@@ -275,6 +275,13 @@ fn init_logs(format: &str) {
     let _ = if format == "json" { builder.json().try_init() } else { builder.try_init() };
 }
 
+/// Threads that evaluate large messages (tokio's blocking pool; its default is 512).
+/// Each thread that runs the built-in detectors keeps its own regex search caches for as
+/// long as the process lives, so the pool's peak size sets the server's memory; more
+/// threads than this cannot add throughput on the machines Linewall runs on, and a burst
+/// beyond it waits in the queue, where callers that leave or time out are skipped.
+const MAX_BLOCKING_THREADS: usize = 64;
+
 /// Runs the server until SIGTERM or Ctrl-C.
 pub fn run(args: ServeArgs, options: LoadOptions) -> anyhow::Result<()> {
     let args = merge_config(args)?;
@@ -282,8 +289,11 @@ pub fn run(args: ServeArgs, options: LoadOptions) -> anyhow::Result<()> {
     let listen = args.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 50051)));
     let metrics_listen = args.metrics_listen;
     let config = server_config(args, options)?;
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
     runtime.block_on(async move {
         // Policies load (and their tests run) before the port is bound: a set that fails
         // never listens.

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::detect::Confidence;
+use crate::detect::{Candidate, Confidence, DetectError, Detector, Field};
 use crate::message::{Channel, Direction};
 
 /// What a policy says about one plugin detector.
@@ -123,6 +123,31 @@ pub trait PluginDetector: Send + Sync {
     /// calls [`detect`](Self::detect) for each; a host may do it in one call.
     fn detect_batch(&self, inputs: &[PluginInput<'_>]) -> Vec<Result<Vec<PluginFinding>, PluginError>> {
         inputs.iter().map(|i| self.detect(i)).collect()
+    }
+}
+
+/// A loaded plugin as the engine runs it, through the [`Detector`] interface: the field's
+/// text and its message's metadata in, spans out. A failed call is a [`DetectError`]
+/// wrapping the [`PluginError`], which the engine records under the detector's `on_error`.
+pub(crate) struct PluginMatcher(pub Arc<dyn PluginDetector>);
+
+impl Detector for PluginMatcher {
+    fn try_find_in_field(&self, field: &Field<'_>, out: &mut Vec<Candidate>) -> Result<(), DetectError> {
+        let t = field.text();
+        let input = PluginInput {
+            text: t,
+            field: field.path(),
+            channel: field.channel(),
+            direction: field.direction(),
+            attributes: field.attributes(),
+        };
+        let found = self.0.detect(&input).map_err(DetectError::new)?;
+        // The host checks spans too; the engine does not rely on it.
+        out.extend(found.into_iter().filter_map(|f| {
+            (f.start < f.end && f.end <= t.len() && t.is_char_boundary(f.start) && t.is_char_boundary(f.end))
+                .then_some(Candidate { start: f.start, end: f.end, confidence: f.confidence })
+        }));
+        Ok(())
     }
 }
 

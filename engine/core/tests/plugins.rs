@@ -93,3 +93,54 @@ fn plugin_load_errors_and_missing_hosts_are_load_errors() {
     .expect_err("no host");
     assert!(no_host.to_string().contains("this build has no plugin host"), "{no_host}");
 }
+
+/// Finds nothing; records what each call was given.
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<String>>);
+
+impl PluginDetector for Recorder {
+    fn detect(&self, input: &PluginInput<'_>) -> Result<Vec<PluginFinding>, PluginError> {
+        let seen = format!(
+            "{} {:?} {:?} {:?} {:?}",
+            input.field, input.channel, input.direction, input.attributes, input.text
+        );
+        self.0.lock().expect("lock").push(seen);
+        Ok(Vec::new())
+    }
+}
+
+struct RecordingLoader(Arc<Recorder>);
+
+impl PluginLoader for RecordingLoader {
+    fn load(&self, _spec: &PluginSpec<'_>) -> Result<Arc<dyn PluginDetector>, PluginLoadError> {
+        Ok(self.0.clone())
+    }
+}
+
+#[test]
+fn a_plugin_sees_each_fields_path_and_normalized_text_and_its_messages_metadata() {
+    let recorder = Arc::new(Recorder::default());
+    let yaml = "apiVersion: linewall/v1\nkind: Policy\nmetadata: {name: p}\nspec:\n  detectors:\n    - id: rec\n      plugin: {module: rec.wasm}\n  rules:\n    - id: r\n      when: {detectors: {any: [{id: rec}]}}\n      action: block\n";
+    let set = PolicySet::load_sources(
+        vec![PolicySource { name: "p.yaml".into(), text: yaml.into(), base_dir: None }],
+        &LoadOptions {
+            plugin_loader: Some(Arc::new(RecordingLoader(recorder.clone()))),
+            ..LoadOptions::default()
+        },
+    )
+    .expect("loads");
+    let mut msg = Message::text("card ４１１１");
+    msg.caption = String::from("see below");
+    msg.channel = linewall_engine::message::Channel::Sms;
+    msg.direction = linewall_engine::message::Direction::Inbound;
+    msg.attributes.insert("team".into(), "ops".into());
+    let v = set.evaluate(&msg);
+    assert!(v.errors.is_empty() && v.findings.is_empty(), "{v:?}");
+    assert_eq!(
+        *recorder.0.lock().expect("lock"),
+        [
+            r#"text Sms Inbound {"team": "ops"} "card 4111""#,
+            r#"caption Sms Inbound {"team": "ops"} "see below""#,
+        ]
+    );
+}

@@ -1,10 +1,15 @@
-//! The per-field context every detector sees: the normalized text of one field and what
-//! is derived from it (digit runs, label words near a span), computed at most once per
-//! field and shared by all detectors. Nothing in it outlives the field's scan.
+//! The per-field context every detector sees: the normalized text of one field, what is
+//! derived from it (digit runs, label words near a span, the shared literal automaton's
+//! hits), computed at most once per field and shared by all detectors, and where the
+//! field comes from (its message's metadata and its path). Nothing in it outlives the
+//! field's scan.
 
 use std::cell::OnceCell;
+use std::collections::BTreeMap;
+use std::fmt;
 
 use super::runs::{self, Run};
+use crate::message::{Channel, Direction, Message};
 
 /// One field of a message as the detectors see it.
 pub struct Field<'a> {
@@ -13,7 +18,34 @@ pub struct Field<'a> {
     runs: OnceCell<Vec<Run>>,
     run_lengths: OnceCell<u64>,
     words: OnceCell<Vec<Word>>,
+    literals: &'a [LiteralHit],
+    origin: Option<Origin<'a>>,
+    path: OnceCell<String>,
 }
+
+/// One occurrence, in the field's text, of a literal of the policy set's shared automaton
+/// (detector gate literals, dictionary terms, context words that gate their detector).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiteralHit {
+    /// The literal's pattern id in the set's automaton.
+    pub pattern: u32,
+    /// Byte offset of the first byte.
+    pub start: u32,
+    /// Byte offset after the last byte.
+    pub end: u32,
+}
+
+/// Where a field comes from: its message (whose metadata plugins receive) and its path.
+#[derive(Clone, Copy)]
+pub struct Origin<'a> {
+    /// The message the field is part of.
+    pub message: &'a Message,
+    /// The field's path in it (`text`, `attachments[0].text`); rendered only if asked for.
+    pub path: &'a dyn fmt::Display,
+}
+
+/// The attributes of a field without a message.
+static NO_ATTRIBUTES: BTreeMap<String, String> = BTreeMap::new();
 
 /// A maximal run of ASCII word bytes (`[A-Za-z0-9_]`): exactly what `(?-u:\b)` delimits,
 /// so a token regex anchored by it on both sides matches whole words only. Detectors of
@@ -82,9 +114,57 @@ fn words(text: &str) -> Vec<Word> {
 
 impl<'a> Field<'a> {
     /// The context of a field whose normalized text is `text`, judged in `year` (the
-    /// calendar year of the decision's clock, which the caller supplies).
+    /// calendar year of the decision's clock, which the caller supplies). Alone, it is
+    /// the `text` field of a message with default metadata and no literal hits.
     pub fn new(text: &'a str, year: i32) -> Self {
-        Self { text, year, runs: OnceCell::new(), run_lengths: OnceCell::new(), words: OnceCell::new() }
+        Self {
+            text,
+            year,
+            runs: OnceCell::new(),
+            run_lengths: OnceCell::new(),
+            words: OnceCell::new(),
+            literals: &[],
+            origin: None,
+            path: OnceCell::new(),
+        }
+    }
+
+    /// The same field, as part of `origin`'s message.
+    pub fn with_origin(mut self, origin: Origin<'a>) -> Self {
+        self.origin = Some(origin);
+        self
+    }
+
+    /// The same field with the set's literal hits in its text (found by the engine in
+    /// one pass for every detector).
+    pub fn with_literals(mut self, hits: &'a [LiteralHit]) -> Self {
+        self.literals = hits;
+        self
+    }
+
+    /// The hits of the set's shared literal automaton in the text, in no particular order.
+    pub fn literal_hits(&self) -> &'a [LiteralHit] {
+        self.literals
+    }
+
+    /// The field's path in its message (`text`, `attachments[0].text`).
+    pub fn path(&self) -> &str {
+        self.path.get_or_init(|| self.origin.map_or_else(|| String::from("text"), |o| o.path.to_string()))
+    }
+
+    /// The channel of the field's message.
+    pub fn channel(&self) -> Channel {
+        self.origin.map_or_else(Channel::default, |o| o.message.channel)
+    }
+
+    /// The direction of the field's message.
+    pub fn direction(&self) -> Direction {
+        self.origin.map_or_else(Direction::default, |o| o.message.direction)
+    }
+
+    /// The caller attributes of the field's message.
+    pub fn attributes(&self) -> &'a BTreeMap<String, String> {
+        self.origin.map_or(&NO_ATTRIBUTES, |o| &o.message.attributes)
     }
 
     /// The calendar year of the decision (detectors that judge dates use it, never the
@@ -200,6 +280,28 @@ mod tests {
         assert_eq!(Field::new("no digits", 2026).run_lengths(), 0);
         assert_eq!(runs_of_at_least(12) & run_lengths(&[11]), 0);
         assert_ne!(runs_of_at_least(12) & run_lengths(&[12, 80]), 0);
+    }
+
+    #[test]
+    fn a_field_knows_its_message_and_a_text_alone_is_a_default_text_field() {
+        use super::{Channel, Direction, Message, Origin};
+        let mut msg = Message::text("hi");
+        msg.channel = Channel::Sms;
+        msg.direction = Direction::Inbound;
+        msg.attributes.insert("team".into(), "ops".into());
+        let path = "attachments[2].text";
+        let f = Field::new("hi", 2026).with_origin(Origin { message: &msg, path: &path });
+        assert_eq!(
+            (f.path(), f.channel(), f.direction()),
+            ("attachments[2].text", Channel::Sms, Direction::Inbound)
+        );
+        assert_eq!(f.attributes().get("team").map(String::as_str), Some("ops"));
+        let alone = Field::new("hi", 2026);
+        assert_eq!(
+            (alone.path(), alone.channel(), alone.direction()),
+            ("text", Channel::default(), Direction::default())
+        );
+        assert!(alone.attributes().is_empty() && alone.literal_hits().is_empty());
     }
 
     #[test]

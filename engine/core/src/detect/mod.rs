@@ -14,7 +14,7 @@ pub(crate) mod literals;
 pub mod runs;
 pub mod validators;
 
-pub use field::Field;
+pub use field::{Field, LiteralHit, Origin};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -96,9 +96,19 @@ pub const fn runs_of_at_least(n: usize) -> u64 {
 /// The matching logic of a detector: built-in, policy-local (pattern, terms) and plugin
 /// detectors all run through it, over the same per-field [`Field`] context.
 ///
-/// Implement [`Detector::find`] when the normalized text is all a detector needs, or
-/// [`Detector::find_in_field`] when it also uses the shared digit runs or label words.
+/// Implement [`Detector::find`] when the normalized text is all a detector needs,
+/// [`Detector::find_in_field`] when it also uses the shared digit runs, label words or
+/// literal hits, or [`Detector::try_find_in_field`] when it can fail (a plugin). The
+/// engine calls `try_find_in_field`.
 pub trait Detector: Send + Sync {
+    /// Appends the candidate matches found in `field` to `out`, or says why the field
+    /// could not be judged; the engine then records the error in the verdict under the
+    /// detector's fail mode (and keeps nothing it appended).
+    fn try_find_in_field(&self, field: &Field<'_>, out: &mut Vec<Candidate>) -> Result<(), DetectError> {
+        self.find_in_field(field, out);
+        Ok(())
+    }
+
     /// Appends the candidate matches found in `field` to `out`.
     fn find_in_field(&self, field: &Field<'_>, out: &mut Vec<Candidate>) {
         self.find(field.text(), out);
@@ -107,6 +117,25 @@ pub trait Detector: Send + Sync {
     /// Appends the candidate matches found in `text` (normalized) to `out`.
     fn find(&self, text: &str, out: &mut Vec<Candidate>) {
         let _ = (text, out);
+    }
+}
+
+/// Why a detector could not judge a field (a plugin call that trapped or ran out of fuel).
+/// It keeps the detector's own error (for [`std::error::Error::source`] and downcasting);
+/// its text never holds message content.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct DetectError(Box<dyn std::error::Error + Send + Sync + 'static>);
+
+impl DetectError {
+    /// Wraps a detector's error.
+    pub fn new(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(Box::new(e))
+    }
+
+    /// The detector's own error, to downcast to its type.
+    pub fn cause(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        self.0.as_ref()
     }
 }
 

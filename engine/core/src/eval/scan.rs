@@ -1,22 +1,26 @@
 //! Scanning one field: normalization, the shared literal pass, gated detectors, context
 //! words, exclusions, and offsets mapped back to the original text.
+//!
+//! Every detector (built-in, policy `pattern` or `terms`, plugin) runs the same way:
+//! through [`Detector::try_find_in_field`] over one [`Field`] context built once per field.
 
 use super::RawFinding;
 use super::fields::FieldPath;
 use crate::detect::context::is_word_boundary;
-use crate::detect::{Candidate, Detector, Field};
+use crate::detect::{Candidate, Field, LiteralHit, Origin};
 use crate::message::Message;
 use crate::normalize::Normalized;
-use crate::plugin::PluginInput;
 use crate::policy::PolicySet;
-use crate::policy::compile::{CompiledGate, LitRole, Matcher, TermsMatcher};
+use crate::policy::compile::{CompiledGate, LitRole};
 use crate::verdict::EvalError;
 
 /// Buffers reused across the fields of one message.
 #[derive(Default)]
 pub(crate) struct Scratch {
-    /// Literal hits: (pattern, start, end).
-    hits: Vec<(u32, u32, u32)>,
+    /// Hits of the eager automaton (gate literals, terms, gating keywords).
+    hits: Vec<LiteralHit>,
+    /// Hits of the lazy keyword automaton (context words), pattern ids offset.
+    keyword_hits: Vec<LiteralHit>,
     candidates: Vec<Candidate>,
     keywords: Vec<(usize, usize)>,
     local: Vec<RawFinding>,
@@ -60,28 +64,59 @@ impl PolicySet {
                 &own
             }
         };
-        // Digit runs and label words are derived once per field, for every detector.
-        let field = Field::new(norm.text(), run.year);
-        let bytes = field.text().as_bytes();
-        let digits = count_digits(bytes);
-        s.hits.clear();
+        // The literal hits are found once per field, for every detector; the field keeps
+        // them while the detectors run (taken out of the scratch so that it can lend them).
+        let mut hits = std::mem::take(&mut s.hits);
+        hits.clear();
         if let Some(ac) = &self.literals {
-            let hits = &mut s.hits;
-            ac.for_each_match(bytes, |p, start, end| hits.push((p, start as u32, end as u32)));
+            ac.for_each_match(norm.text().as_bytes(), |pattern, start, end| {
+                hits.push(LiteralHit { pattern, start: start as u32, end: end as u32 });
+            });
         }
+        // Digit runs and label words are derived on first use, once per field.
+        let field = Field::new(norm.text(), run.year)
+            .with_literals(&hits)
+            .with_origin(Origin { message: run.msg, path: &path });
         s.local.clear();
+        s.keyword_hits.clear();
         s.literal_open.clear();
         s.literal_open.resize(self.detectors.len(), false);
         s.keyword_seen.clear();
         s.keyword_seen.resize(self.detectors.len(), false);
-        self.note_hits(0, s);
+        self.note_hits(&hits, s);
+        let finished = self.run_detectors(run, &field, norm, path, s, errors);
+        drop(field);
+        s.hits = hits;
+        if !finished {
+            return;
+        }
+        // One finding per detector and span, in text order (sorting keeps this linear-ish
+        // however many matches a hostile message holds).
+        s.local.sort_by_key(|f| (f.start, f.end, f.detector));
+        s.local.dedup_by_key(|f| (f.start, f.end, f.detector));
+        out.extend_from_slice(&s.local);
+    }
+
+    /// The detector loop of [`Self::scan_field`]: every needed detector whose gate is open
+    /// runs over `field`; false when the caller's cancel flag stopped it.
+    fn run_detectors(
+        &self,
+        run: &MessageScan<'_>,
+        field: &Field<'_>,
+        norm: &Normalized,
+        path: FieldPath,
+        s: &mut Scratch,
+        errors: &mut Vec<EvalError>,
+    ) -> bool {
+        let bytes = field.text().as_bytes();
+        let digits = count_digits(bytes);
         let mut context_scanned = false;
         for (d, entry) in self.detectors.iter().enumerate() {
             if !run.needed[d] {
                 continue;
             }
             if super::cancelled(run.cancel) {
-                return;
+                return false;
             }
             let open = match entry.gate {
                 CompiledGate::Always => true,
@@ -95,7 +130,17 @@ impl PolicySet {
                 continue;
             }
             s.candidates.clear();
-            self.find_candidates(d, &field, run, path, s, errors);
+            if let Err(e) = entry.matcher.detector().try_find_in_field(field, &mut s.candidates) {
+                // A failed detector reports nothing; the verdict carries its error once.
+                s.candidates.clear();
+                if !errors.iter().any(|x| x.detector == entry.id) {
+                    errors.push(EvalError {
+                        detector: entry.id.clone(),
+                        error: e.to_string(),
+                        on_error: entry.on_error,
+                    });
+                }
+            }
             if s.candidates.is_empty() {
                 continue;
             }
@@ -103,71 +148,21 @@ impl PolicySet {
                 context_scanned = true;
                 self.scan_keywords(bytes, s);
             }
-            self.keep_candidates(d, &field, norm, path, s);
+            self.keep_candidates(d, field, norm, path, s);
         }
-        // One finding per detector and span, in text order (sorting keeps this linear-ish
-        // however many matches a hostile message holds).
-        s.local.sort_by_key(|f| (f.start, f.end, f.detector));
-        s.local.dedup_by_key(|f| (f.start, f.end, f.detector));
-        out.extend_from_slice(&s.local);
+        true
     }
 
-    /// Runs detector `d` over the field, into `s.candidates`.
-    fn find_candidates(
-        &self,
-        d: usize,
-        field: &Field<'_>,
-        run: &MessageScan<'_>,
-        path: FieldPath,
-        s: &mut Scratch,
-        errors: &mut Vec<EvalError>,
-    ) {
-        let entry = &self.detectors[d];
-        let t = field.text();
-        match &entry.matcher {
-            Matcher::Builtin(b) => b.matcher.find_in_field(field, &mut s.candidates),
-            Matcher::Pattern(p) => p.find_in_field(field, &mut s.candidates),
-            Matcher::Terms(m) => {
-                terms_candidates(self, d, m, t.as_bytes(), &s.hits, entry.base, &mut s.candidates)
-            }
-            Matcher::Plugin { plugin, on_error } => {
-                let msg = run.msg;
-                let input = PluginInput {
-                    text: t,
-                    field: &path.to_string(),
-                    channel: msg.channel,
-                    direction: msg.direction,
-                    attributes: &msg.attributes,
-                };
-                match plugin.detect(&input) {
-                    Ok(found) => s.candidates.extend(found.into_iter().filter_map(|f| {
-                        (f.start < f.end
-                            && f.end <= t.len()
-                            && t.is_char_boundary(f.start)
-                            && t.is_char_boundary(f.end))
-                        .then_some(Candidate { start: f.start, end: f.end, confidence: f.confidence })
-                    })),
-                    Err(e) => {
-                        if !errors.iter().any(|x| x.detector == entry.id) {
-                            errors.push(EvalError {
-                                detector: entry.id.clone(),
-                                error: e.to_string(),
-                                on_error: *on_error,
-                            });
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// Adds the lazy keyword automaton's hits (context words that only adjust confidence).
+    /// Finds the lazy keyword automaton's hits (context words that only adjust confidence).
     fn scan_keywords(&self, bytes: &[u8], s: &mut Scratch) {
         if let Some(ac) = &self.keywords {
-            let from = s.hits.len();
-            let (hits, offset) = (&mut s.hits, self.keyword_offset);
-            ac.for_each_match(bytes, |p, start, end| hits.push((p + offset, start as u32, end as u32)));
-            self.note_hits(from, s);
+            let mut hits = std::mem::take(&mut s.keyword_hits);
+            let offset = self.keyword_offset;
+            ac.for_each_match(bytes, |p, start, end| {
+                hits.push(LiteralHit { pattern: p + offset, start: start as u32, end: end as u32 });
+            });
+            self.note_hits(&hits, s);
+            s.keyword_hits = hits;
         }
     }
 
@@ -186,11 +181,12 @@ impl PolicySet {
         let bytes = t.as_bytes();
         s.keywords.clear();
         if entry.has_keywords && s.keyword_seen[d] {
-            for &(p, hs, he) in &s.hits {
-                if self.literal_roles[p as usize].contains(&(d, LitRole::Keyword))
-                    && is_word_boundary(bytes, hs as usize, he as usize)
+            for h in field.literal_hits().iter().chain(&s.keyword_hits) {
+                let (hs, he) = (h.start as usize, h.end as usize);
+                if self.literal_roles[h.pattern as usize].contains(&(d, LitRole::Keyword))
+                    && is_word_boundary(bytes, hs, he)
                 {
-                    s.keywords.push((hs as usize, he as usize));
+                    s.keywords.push((hs, he));
                 }
             }
         }
@@ -217,10 +213,10 @@ impl PolicySet {
         }
     }
 
-    /// Records which detectors the literal hits from `from` on open or give keywords to.
-    fn note_hits(&self, from: usize, s: &mut Scratch) {
-        for &(p, _, _) in &s.hits[from..] {
-            for &(d, role) in &self.literal_roles[p as usize] {
+    /// Records which detectors the literal `hits` open or give keywords to.
+    fn note_hits(&self, hits: &[LiteralHit], s: &mut Scratch) {
+        for h in hits {
+            for &(d, role) in &self.literal_roles[h.pattern as usize] {
                 match role {
                     LitRole::Keyword => s.keyword_seen[d] = true,
                     LitRole::Gate | LitRole::Term => s.literal_open[d] = true,
@@ -245,36 +241,6 @@ impl PolicySet {
         let mut errors = Vec::new();
         self.scan_field(&run, FieldPath::Text, text, &mut Scratch::default(), &mut out, &mut errors);
         out
-    }
-}
-
-/// Dictionary matches of terms detector `d`: whole words, leftmost-longest, no overlaps.
-fn terms_candidates(
-    set: &PolicySet,
-    d: usize,
-    m: &TermsMatcher,
-    bytes: &[u8],
-    hits: &[(u32, u32, u32)],
-    base: crate::detect::Confidence,
-    out: &mut Vec<Candidate>,
-) {
-    let mut mine: Vec<(usize, usize)> = hits
-        .iter()
-        .filter(|&&(p, s, e)| {
-            let (s, e) = (s as usize, e as usize);
-            set.literal_roles[p as usize].contains(&(d, LitRole::Term))
-                && (!m.whole_word || is_word_boundary(bytes, s, e))
-                && m.exact.as_ref().is_none_or(|x| bytes.get(s..e).is_some_and(|b| x.contains(b)))
-        })
-        .map(|&(_, s, e)| (s as usize, e as usize))
-        .collect();
-    mine.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-    let mut last_end = 0;
-    for (s, e) in mine {
-        if s >= last_end {
-            out.push(Candidate { start: s, end: e, confidence: base });
-            last_end = e;
-        }
     }
 }
 

@@ -7,7 +7,6 @@
 //! detector references are resolved to indexes. Evaluation then only reads.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
 
 use regex::{Regex, RegexBuilder};
 
@@ -17,10 +16,11 @@ use super::model::{self, Kind, PolicyDoc, RecordMode, RedactSpec, RedactStyle};
 use super::{Doc, LoadOptions, PolicySource};
 use crate::detect::builtin::{self, Built};
 use crate::detect::context::ContextRule;
+use crate::detect::context::is_word_boundary;
 use crate::detect::literals::LiteralSearcher;
-use crate::detect::{Candidate, Confidence, Detector, Gate, validators};
+use crate::detect::{Candidate, Confidence, Detector, Field, Gate, validators};
 use crate::message::{Channel, Direction, Role as PartyRole};
-use crate::plugin::{PluginDetector, PluginSpec};
+use crate::plugin::{PluginMatcher, PluginSpec};
 use crate::verdict::{Action, Mode, Severity};
 
 /// Largest compiled size of one policy regex.
@@ -44,24 +44,84 @@ const DEFAULT_KEYWORD_WINDOW: usize = 40;
 /// Default plugin wall-clock budget.
 const DEFAULT_PLUGIN_TIMEOUT_MS: u64 = 5;
 
-/// How a detector finds matches.
+/// What kind of detector an entry is, and its matching logic.
 pub(crate) enum Matcher {
     /// A built-in detector.
     Builtin(&'static Built),
     /// A policy regex, with an optional validator.
     Pattern(PatternDetector),
     /// Dictionary terms; matches come from the shared automaton.
-    Terms(TermsMatcher),
+    Terms(TermsDetector),
     /// A WASM plugin.
-    Plugin { plugin: Arc<dyn PluginDetector>, on_error: Action },
+    Plugin(PluginMatcher),
 }
 
-/// How a `terms` detector filters the shared automaton's (ASCII case-insensitive) hits.
-pub(crate) struct TermsMatcher {
+impl Matcher {
+    /// The detector, as the engine runs every kind: through [`Detector`].
+    pub(crate) fn detector(&self) -> &dyn Detector {
+        match self {
+            Matcher::Builtin(b) => b.matcher.as_ref(),
+            Matcher::Pattern(p) => p,
+            Matcher::Terms(t) => t,
+            Matcher::Plugin(p) => p,
+        }
+    }
+}
+
+/// A `terms` / `terms_file` detector: its terms are patterns of the set's shared
+/// automaton, whose (ASCII case-insensitive) hits it filters.
+pub(crate) struct TermsDetector {
+    /// Bit `p` set when pattern `p` of the shared automaton is one of the terms (filled
+    /// once the automaton's pattern ids are known, see [`Compiler::finish`]).
+    patterns: Vec<u64>,
     /// With `case_sensitive: true`: the terms as written; a hit must be one of them.
-    pub exact: Option<HashSet<Box<[u8]>>>,
+    exact: Option<HashSet<Box<[u8]>>>,
     /// Whether a hit must be a whole word.
-    pub whole_word: bool,
+    whole_word: bool,
+    /// Confidence of a match before context words.
+    base: Confidence,
+}
+
+impl TermsDetector {
+    /// Records that pattern `p` of the shared automaton is one of the terms.
+    fn add_pattern(&mut self, p: usize) {
+        if self.patterns.len() <= p / 64 {
+            self.patterns.resize(p / 64 + 1, 0);
+        }
+        self.patterns[p / 64] |= 1 << (p % 64);
+    }
+
+    fn is_term(&self, p: u32) -> bool {
+        let p = p as usize;
+        self.patterns.get(p / 64).is_some_and(|w| w >> (p % 64) & 1 != 0)
+    }
+}
+
+impl Detector for TermsDetector {
+    /// Dictionary matches: whole words (unless `whole_word: false`), leftmost-longest, no
+    /// overlaps.
+    fn find_in_field(&self, field: &Field<'_>, out: &mut Vec<Candidate>) {
+        let bytes = field.text().as_bytes();
+        let mut mine: Vec<(usize, usize)> = field
+            .literal_hits()
+            .iter()
+            .filter(|h| {
+                let (s, e) = (h.start as usize, h.end as usize);
+                self.is_term(h.pattern)
+                    && (!self.whole_word || is_word_boundary(bytes, s, e))
+                    && self.exact.as_ref().is_none_or(|x| bytes.get(s..e).is_some_and(|b| x.contains(b)))
+            })
+            .map(|h| (h.start as usize, h.end as usize))
+            .collect();
+        mine.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let mut last_end = 0;
+        for (s, e) in mine {
+            if s >= last_end {
+                out.push(Candidate { start: s, end: e, confidence: self.base });
+                last_end = e;
+            }
+        }
+    }
 }
 
 /// A policy-local `pattern` detector: a size-limited regex and an optional validator.
@@ -89,8 +149,9 @@ pub(crate) struct DetectorEntry {
     pub matcher: Matcher,
     pub gate: CompiledGate,
     pub context: ContextRule,
-    /// Confidence of a pattern or terms match before context words.
-    pub base: Confidence,
+    /// What the verdict does when the detector fails (a plugin's `on_error`; the others
+    /// cannot fail).
+    pub on_error: Action,
     /// Whether the detector has context keywords.
     pub has_keywords: bool,
     /// Lower-cased values never reported.
@@ -385,7 +446,7 @@ impl<'o> Compiler<'o> {
                 matcher: Matcher::Builtin(b),
                 gate,
                 context: b.spec.context_rule(),
-                base: Confidence::Low,
+                on_error: Action::Block,
                 has_keywords: !b.spec.keywords.is_empty(),
                 exclude: Vec::new(),
             });
@@ -524,7 +585,7 @@ impl<'o> Compiler<'o> {
                 requires: def.requires_keywords,
                 boosted: def.confidence_with_keywords.unwrap_or(Confidence::High).max(base),
             },
-            base,
+            on_error: def.plugin.as_ref().and_then(|p| p.on_error).unwrap_or(Action::Block),
             has_keywords: !def.keywords.is_empty(),
             exclude: def.exclude.iter().map(|e| e.to_lowercase()).collect(),
         });
@@ -656,7 +717,7 @@ impl<'o> Compiler<'o> {
             timeout_ms: p.timeout_ms.unwrap_or(DEFAULT_PLUGIN_TIMEOUT_MS),
         };
         match loader.load(&spec) {
-            Ok(plugin) => Some(Matcher::Plugin { plugin, on_error: p.on_error.unwrap_or(Action::Block) }),
+            Ok(plugin) => Some(Matcher::Plugin(PluginMatcher(plugin))),
             Err(e) => {
                 rep.error(
                     p.module.line,
@@ -675,7 +736,7 @@ impl<'o> Compiler<'o> {
         idx: usize,
         source: &PolicySource,
         rep: &mut Reporter<'_>,
-    ) -> Option<TermsMatcher> {
+    ) -> Option<TermsDetector> {
         let id = &def.id;
         // (term, where to report it: line, column, and the file line for file terms)
         let mut all: Vec<(&str, u32, u32, Option<u32>)> = Vec::new();
@@ -728,7 +789,12 @@ impl<'o> Compiler<'o> {
         if let Some((f, read)) = file {
             self.term_files.push((format!("{}/{}", id.value, f.value), read.path, read.sha256));
         }
-        Some(TermsMatcher { exact, whole_word: def.whole_word.unwrap_or(true) })
+        Some(TermsDetector {
+            patterns: Vec::new(),
+            exact,
+            whole_word: def.whole_word.unwrap_or(true),
+            base: def.confidence.unwrap_or(Confidence::Medium),
+        })
     }
 
     /// Builds the shared automata and the set.
@@ -757,6 +823,15 @@ impl<'o> Compiler<'o> {
         let patterns: Vec<String> = order.iter().map(|&i| std::mem::take(&mut patterns[i])).collect();
         let roles: Vec<Vec<(usize, LitRole)>> =
             order.iter().map(|&i| std::mem::take(&mut self.literals.roles[i])).collect();
+        for (p, rs) in roles.iter().enumerate() {
+            for &(d, role) in rs {
+                if role == LitRole::Term
+                    && let Matcher::Terms(t) = &mut self.detectors[d].matcher
+                {
+                    t.add_pattern(p);
+                }
+            }
+        }
         let automaton = build_automaton(&patterns[..eager_count], errors)?;
         let keyword_automaton = build_automaton(&patterns[eager_count..], errors)?;
         let version = version_of(docs, &self.term_files);

@@ -320,7 +320,7 @@ impl PolicySet {
     /// Whether any detector is a WASM plugin (whose calls may take up to their
     /// `timeout_ms`, so servers keep such evaluations off their I/O threads).
     pub fn has_plugins(&self) -> bool {
-        self.detectors.iter().any(|d| matches!(d.matcher, compile::Matcher::Plugin { .. }))
+        self.detectors.iter().any(|d| matches!(d.matcher, compile::Matcher::Plugin(_)))
     }
 
     /// A summary of each loaded policy.
