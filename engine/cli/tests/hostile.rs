@@ -721,7 +721,8 @@ async fn a_reload_past_its_time_limit_is_rejected_keeps_the_old_set_and_stops_it
     // Validate runs the same work under the same limit: rejected with the limit named,
     // and its abandoned work stops too (it runs on the load thread, not the blocking pool).
     let slow = std::fs::read_to_string(policies.join("slow.yaml")).expect("slow policy");
-    let mut req = tonic::Request::new(pb::ValidateRequest { files: [(String::from("slow.yaml"), slow)].into() });
+    let mut req =
+        tonic::Request::new(pb::ValidateRequest { files: [(String::from("slow.yaml"), slow)].into() });
     req.metadata_mut().insert("authorization", "Bearer s3cret-token".parse().expect("header"));
     let v = pb::policy_admin_client::PolicyAdminClient::new(ch.clone())
         .validate(req)

@@ -404,7 +404,8 @@ impl pb::policy_admin_server::PolicyAdmin for Admin {
         if files.is_empty() {
             return Err(CallError::invalid("files", "at least one policy file is required").into());
         }
-        let sources = files.into_iter().map(|(name, text)| PolicySource { name, text, base_dir: None }).collect();
+        let sources =
+            files.into_iter().map(|(name, text)| PolicySource { name, text, base_dir: None }).collect();
         let result = self.policies.validate(sources).await;
         Ok(Response::new(match result {
             Ok(v) => pb::ValidateResponse {

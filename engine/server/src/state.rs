@@ -285,8 +285,9 @@ impl Policies {
     pub async fn reload(&self) -> Result<String, LoadError> {
         let _guard = self.reload_lock.lock().await;
         let (source, options, guards) = (self.source.clone(), self.options.clone(), self.guards.clone());
-        let result =
-            self.on_load_thread("reload", move |cancel| load_checked_until(&source, &options, &guards, cancel)).await;
+        let result = self
+            .on_load_thread("reload", move |cancel| load_checked_until(&source, &options, &guards, cancel))
+            .await;
         match result {
             Ok(set) => {
                 let version = set.version().to_owned();
@@ -320,7 +321,10 @@ impl Policies {
     /// load thread and under the reload time limit, like a reload, so validations cannot
     /// pile up on the blocking pool; the work stops if the caller goes away. Returns the
     /// version the set would have, or why it would be refused.
-    pub async fn validate(&self, sources: Vec<linewall_engine::policy::PolicySource>) -> Result<String, LoadError> {
+    pub async fn validate(
+        &self,
+        sources: Vec<linewall_engine::policy::PolicySource>,
+    ) -> Result<String, LoadError> {
         let options = self.options.clone();
         self.on_load_thread("validation", move |cancel| {
             let loaded = LoadedSet::load_sources(sources, &options)?;
@@ -332,7 +336,11 @@ impl Policies {
                     c.failure.as_ref().map(|f| format!("test `{}` / `{}` failed: {f}", c.policy, c.name))
                 })
                 .collect();
-            if failures.is_empty() { Ok(loaded.set().version().to_owned()) } else { Err(LoadError::from(failures.join("\n"))) }
+            if failures.is_empty() {
+                Ok(loaded.set().version().to_owned())
+            } else {
+                Err(LoadError::from(failures.join("\n")))
+            }
         })
         .await
     }

@@ -1,6 +1,7 @@
 //! What joining split values (docs/10-conversations.md) adds per message over gRPC.
 //!
-//! Starts a `redis-server` and two `linewall serve` on free 127.0.0.1 ports, one with
+//! Starts a `redis-server` on a free 127.0.0.1 port and two `linewall serve` on port 0
+//! (each names the port it bound in its start-up line), one with
 //! `--conversation-store redis://…`, one with the in-process store, then sends the dev
 //! corpus as unary calls from one client, one call at a time, alternating a message
 //! without `conversation_id` (the baseline, same server, same run) and the same message
@@ -65,24 +66,57 @@ fn start_redis() -> anyhow::Result<(Proc, String)> {
     Ok((Proc(child), format!("redis://127.0.0.1:{port}")))
 }
 
+/// Starts `linewall serve` on `127.0.0.1:0` and connects to the address it names in its
+/// start-up line: the server binds a free port itself, so no other process can take the
+/// port between choosing and binding it. Its standard error is read to the end by a
+/// thread, after the start-up line only to be discarded (a full pipe would stall it).
 async fn start_linewall(bin: &PathBuf, store: &str) -> anyhow::Result<(Proc, Channel)> {
-    let addr = format!("127.0.0.1:{}", free_port()?);
-    let child = Command::new(bin)
-        .args(["serve", "--listen", &addr, "--conversation-store", store])
+    let mut child = Command::new(bin)
+        .args(["serve", "--listen", "127.0.0.1:0", "--conversation-store", store])
         .env("LINEWALL_HASH_KEY", "bench-key")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .with_context(|| format!("starting {}", bin.display()))?;
+    let stderr = child.stderr.take().context("linewall serve standard error")?;
     let proc = Proc(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
+            if line.contains("linewall serving")
+                && let Some(tx) = tx.take()
+            {
+                let _ = tx.send(logged_field(&line, "listen"));
+            }
+        }
+    });
     let deadline = Instant::now() + Duration::from_secs(30);
+    let addr = loop {
+        match rx.try_recv() {
+            Ok(addr) => break addr.context("no listen address in the start-up line")?,
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                anyhow::bail!("linewall serve exited before serving")
+            }
+            Err(std::sync::mpsc::TryRecvError::Empty) => {}
+        }
+        anyhow::ensure!(Instant::now() < deadline, "linewall did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     loop {
         if let Ok(ch) = Channel::from_shared(format!("http://{addr}"))?.connect().await {
             return Ok((proc, ch));
         }
-        anyhow::ensure!(Instant::now() < deadline, "linewall did not start");
+        anyhow::ensure!(Instant::now() < deadline, "linewall did not accept connections");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// A field of a log line, text (` name=value`) or JSON (`"name":"value"`).
+fn logged_field(line: &str, name: &str) -> Option<String> {
+    let text = line.split(&format!(" {name}=")).nth(1).and_then(|r| r.split_whitespace().next());
+    let json = || line.split(&format!("\"{name}\":\"")).nth(1).and_then(|r| r.split('"').next());
+    text.or_else(json).map(str::to_owned)
 }
 
 fn corpus(path: &PathBuf) -> anyhow::Result<Vec<String>> {

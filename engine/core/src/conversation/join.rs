@@ -13,7 +13,7 @@ use crate::detect::context::is_word_boundary;
 use crate::detect::{Candidate, Confidence, Field};
 use crate::eval::fields::FieldPath;
 use crate::policy::PolicySet;
-use crate::policy::compile::{CompiledGate, CompiledPolicy, DetectorEntry, Matcher};
+use crate::policy::compile::CompiledGate;
 use crate::verdict::FindingPart;
 
 /// Bytes of the judged message after its fragment given to detectors as context.
@@ -161,28 +161,6 @@ fn gate_open(gate: &CompiledGate, field: &Field<'_>, digits: usize) -> bool {
         CompiledGate::AnyByte(set) => field.text().bytes().any(|b| set.contains(&b)),
         CompiledGate::Always | CompiledGate::Literal | CompiledGate::Keywords => true,
     }
-}
-
-/// The detectors of a compiled set that join: built-in, joinable, and referenced by a
-/// rule (findings are reported for those alone), as (set index, built-in index).
-pub(crate) fn joinable_detectors(
-    policies: &[CompiledPolicy],
-    detectors: &[DetectorEntry],
-) -> Vec<(usize, usize)> {
-    let builtins = builtin::built();
-    detectors
-        .iter()
-        .enumerate()
-        .filter_map(|(d, e)| match &e.matcher {
-            Matcher::Builtin(b)
-                if b.spec.joinable
-                    && policies.iter().any(|p| p.rules.iter().any(|r| r.detectors.contains(&d))) =>
-            {
-                Some((d, builtins.iter().position(|x| std::ptr::eq(x, *b))?))
-            }
-            _ => None,
-        })
-        .collect()
 }
 
 /// How the fragments are put together for the detectors.

@@ -21,7 +21,6 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, SystemTime};
 
 pub use join::SplitFinding;
-pub(crate) use join::joinable_detectors;
 pub use memory::MemoryStore;
 pub use store::{ConversationStore, Fragment, JoinField, StoreError, Window};
 

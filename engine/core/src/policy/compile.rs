@@ -843,7 +843,7 @@ impl<'o> Compiler<'o> {
             ));
             return None;
         };
-        let joinable = crate::conversation::joinable_detectors(&policies, &self.detectors);
+        let joinable = joinable_detectors(&policies, &self.detectors);
         Some(PolicySet {
             joinable,
             version,
@@ -857,6 +857,26 @@ impl<'o> Compiler<'o> {
             term_files: self.term_files.into_iter().map(|(_, path, _)| path).collect(),
         })
     }
+}
+
+/// The detectors of a compiled set that join split values (docs/10-conversations.md):
+/// built-in, joinable, and referenced by a rule (findings are reported for those alone),
+/// as (set index, built-in index). Found once here rather than per message.
+fn joinable_detectors(policies: &[CompiledPolicy], detectors: &[DetectorEntry]) -> Vec<(usize, usize)> {
+    let builtins = builtin::built();
+    detectors
+        .iter()
+        .enumerate()
+        .filter_map(|(d, e)| match &e.matcher {
+            Matcher::Builtin(b)
+                if b.spec.joinable
+                    && policies.iter().any(|p| p.rules.iter().any(|r| r.detectors.contains(&d))) =>
+            {
+                Some((d, builtins.iter().position(|x| std::ptr::eq(x, *b))?))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// Resolves a policy's detector references: its own detectors first, then built-ins.
