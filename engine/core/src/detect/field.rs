@@ -85,7 +85,9 @@ impl Word {
 /// The words of `text` (see [`Word`]); counts saturate for absurdly long words.
 fn words(text: &str) -> Vec<Word> {
     let b = text.as_bytes();
-    let mut out = Vec::new();
+    // Room for the words of a message-sized text without regrowing (a word and its
+    // separator take two bytes at least; prose averages about six).
+    let mut out = Vec::with_capacity((b.len() / 4).clamp(8, 1024));
     let mut i = 0;
     while i < b.len() {
         if !(b[i].is_ascii_alphanumeric() || b[i] == b'_') {
